@@ -1,0 +1,96 @@
+"""Forward kinematics on the SMPL-X tree (numpy, any leading batch dimensions).
+
+A joint's world rotation is its parent's world rotation times its local rotation;
+a joint's world position is its parent's world position plus the parent's world
+rotation applied to the joint's rest offset. Identity rest orientations, as in SMPL-X.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..skeleton import NUM_JOINTS, PARENTS, rest_joints_to_offsets
+from .rotations import rotvec_to_rotmat
+
+
+def full_pose_rotvec(
+    global_orient: np.ndarray,
+    body_pose: np.ndarray,
+    jaw_pose: np.ndarray,
+    leye_pose: np.ndarray,
+    reye_pose: np.ndarray,
+    left_hand_pose: np.ndarray,
+    right_hand_pose: np.ndarray,
+) -> np.ndarray:
+    """Stacks the SMPL-X pose parts into (..., 55, 3) axis-angle in joint order."""
+    return np.concatenate(
+        [
+            global_orient[..., None, :],
+            body_pose,
+            jaw_pose[..., None, :],
+            leye_pose[..., None, :],
+            reye_pose[..., None, :],
+            left_hand_pose,
+            right_hand_pose,
+        ],
+        axis=-2,
+    )
+
+
+def split_full_pose(full_pose: np.ndarray) -> dict[str, np.ndarray]:
+    """Inverse of :func:`full_pose_rotvec`: (..., 55, 3) -> the named parts."""
+    return {
+        "global_orient": full_pose[..., 0, :],
+        "body_pose": full_pose[..., 1:22, :],
+        "jaw_pose": full_pose[..., 22, :],
+        "leye_pose": full_pose[..., 23, :],
+        "reye_pose": full_pose[..., 24, :],
+        "left_hand_pose": full_pose[..., 25:40, :],
+        "right_hand_pose": full_pose[..., 40:55, :],
+    }
+
+
+def forward_kinematics(
+    local_rotmat: np.ndarray, rest_joints: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """World rotations and positions of the 55 joints.
+
+    Args:
+        local_rotmat: (..., 55, 3, 3) local rotations (row 0: global orientation).
+        rest_joints: (..., 55, 3) zero-pose joint positions, broadcastable to the
+            batch shape of ``local_rotmat``.
+    Returns:
+        world_rotmat (..., 55, 3, 3) and joints (..., 55, 3), with the pelvis at
+        ``rest_joints[..., 0, :]`` (add the root translation yourself).
+    """
+    local_rotmat = np.asarray(local_rotmat, dtype=np.float64)
+    offsets = rest_joints_to_offsets(np.asarray(rest_joints, dtype=np.float64))
+    batch = local_rotmat.shape[:-3]
+    offsets = np.broadcast_to(offsets, batch + (NUM_JOINTS, 3))
+    world_rot = np.empty_like(local_rotmat)
+    joints = np.empty(batch + (NUM_JOINTS, 3))
+    world_rot[..., 0, :, :] = local_rotmat[..., 0, :, :]
+    joints[..., 0, :] = np.broadcast_to(np.asarray(rest_joints)[..., 0, :], batch + (3,))
+    for j in range(1, NUM_JOINTS):
+        p = PARENTS[j]
+        world_rot[..., j, :, :] = world_rot[..., p, :, :] @ local_rotmat[..., j, :, :]
+        joints[..., j, :] = joints[..., p, :] + np.einsum(
+            "...ij,...j->...i", world_rot[..., p, :, :], offsets[..., j, :]
+        )
+    return world_rot, joints
+
+
+def joints_in_camera(
+    full_pose_rotvec_: np.ndarray, rest_joints: np.ndarray, root_position: np.ndarray
+) -> np.ndarray:
+    """All 55 joints in the camera frame, as ``joints_cam`` of the capture file.
+
+    Args:
+        full_pose_rotvec_: (..., 55, 3) axis-angle, row 0 the global orientation
+            (model frame -> camera frame).
+        rest_joints: (..., 55, 3) zero-pose joints, pelvis at the origin.
+        root_position: (..., 3) the pelvis in the camera frame.
+    Returns:
+        (..., 55, 3) metres, camera frame.
+    """
+    _, joints = forward_kinematics(rotvec_to_rotmat(full_pose_rotvec_), rest_joints)
+    return joints - joints[..., :1, :] + np.asarray(root_position)[..., None, :]
