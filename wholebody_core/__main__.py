@@ -1,0 +1,6 @@
+"""``python -m wholebody_core``: the capture command line."""
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,312 @@
+"""The capture pipeline: media -> people -> landmarks -> rotations -> depth -> tracks -> capture.
+
+``run_capture`` streams the input frame by frame; per frame it keeps only a compact
+result per person (pose, root, box, keypoints), so memory does not grow with the
+clip beyond those few kilobytes a frame. Solving is batched over chunks of frames.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from . import depth as root_depth
+from .capture_format import Capture, empty_capture
+from .errors import CaptureCancelled, InputError
+from .landmarks.types import BODY_LANDMARK_NAMES, PersonObservation
+from .maths import camera
+from .maths.kinematics import joints_in_camera, split_full_pose
+from .media import FrameRange, MediaInfo, iter_frames, probe
+from .skeleton import NUM_JOINTS
+
+log = logging.getLogger(__name__)
+
+SOLVE_CHUNK_FRAMES = 32
+REST_FIT_FRAMES = 30
+_LEFT_HIP, _RIGHT_HIP = 1, 2  # SMPL-X joint indices
+
+
+@dataclasses.dataclass
+class CaptureOptions:
+    """Everything a user can choose about one capture run."""
+
+    focal_px: float | None = None
+    focal_mm: float | None = None
+    sensor_mm: float | None = None
+    max_people: int = 10
+    frame_range: FrameRange = dataclasses.field(default_factory=FrameRange)
+    device: str = "auto"                 # cpu | cuda | auto
+    smplx_model: Path | None = None
+    smoothing: float = 0.5               # 0 = off, 1 = strong
+    backend: str = "mediapipe-tflite"
+    hands: bool = True
+    face: bool = True
+    num_threads: int = 2
+    min_track_frames: int = 3            # videos: drop tracks seen in fewer frames
+
+
+@dataclasses.dataclass
+class Progress:
+    """One progress record: frames done of total, throughput and time left."""
+
+    done: int
+    total: int
+    fps: float
+    eta_s: float
+
+
+@dataclasses.dataclass
+class CaptureResult:
+    capture: Capture
+    stage_seconds: dict[str, float]
+    frames_processed: int
+
+
+@dataclasses.dataclass
+class _TrackRecord:
+    """Compact per-frame results of one person, appended as frames are solved."""
+
+    frame_slots: list[int] = dataclasses.field(default_factory=list)
+    full_pose: list[np.ndarray] = dataclasses.field(default_factory=list)   # (55, 3)
+    root: list[np.ndarray] = dataclasses.field(default_factory=list)        # (3,)
+    bbox: list[np.ndarray] = dataclasses.field(default_factory=list)        # (4,)
+    score: list[float] = dataclasses.field(default_factory=list)
+    hand_valid: list[np.ndarray] = dataclasses.field(default_factory=list)  # (2,)
+    face_valid: list[bool] = dataclasses.field(default_factory=list)
+    expression: list[np.ndarray] = dataclasses.field(default_factory=list)  # (10,)
+    keypoints: list[np.ndarray] = dataclasses.field(default_factory=list)   # (33, 3)
+    rest_bank: list[PersonObservation] = dataclasses.field(default_factory=list)
+    rest_joints: np.ndarray | None = None
+    rest_locked: bool = False
+
+
+def resolve_intrinsics(info: MediaInfo, options: CaptureOptions) -> np.ndarray:
+    """K from --focal, or --focal-mm with --sensor-mm, or the documented default FOV."""
+    if options.focal_px is not None:
+        if options.focal_px <= 0:
+            raise InputError("--focal must be a positive focal length in pixels.")
+        focal = options.focal_px
+    elif options.focal_mm is not None or options.sensor_mm is not None:
+        if not options.focal_mm or not options.sensor_mm or options.focal_mm <= 0 or options.sensor_mm <= 0:
+            raise InputError("--focal-mm and --sensor-mm go together and must both be positive (millimetres).")
+        focal = camera.focal_px_from_mm(options.focal_mm, options.sensor_mm, info.width)
+    else:
+        focal = camera.focal_px_from_fov(camera.DEFAULT_HORIZONTAL_FOV_DEG, info.width)
+    return camera.intrinsics_from_focal_px(focal, info.width, info.height)
+
+
+def resolve_device(requested: str) -> str:
+    """'auto' -> 'cuda' when torch sees a GPU, else 'cpu'; a missing GPU for 'cuda' is an error."""
+    if requested not in ("auto", "cpu", "cuda"):
+        raise InputError(f"--device must be cpu, cuda or auto, not {requested!r}.")
+    if requested == "cpu":
+        return "cpu"
+    try:
+        import torch
+        has_cuda = bool(torch.cuda.is_available())
+    except ImportError:
+        has_cuda = False
+    if requested == "cuda" and not has_cuda:
+        raise InputError("--device cuda was asked for but no CUDA GPU is available; use --device cpu or auto.")
+    return "cuda" if has_cuda else "cpu"
+
+
+def _base_rest_joints(options: CaptureOptions) -> np.ndarray | None:
+    if options.smplx_model is None:
+        return None
+    from .body_model import load_smplx_model_data, resolve_smplx_model_path, rest_joints_for_betas
+
+    path = resolve_smplx_model_path(options.smplx_model)
+    model = load_smplx_model_data(path)
+    return rest_joints_for_betas(model, np.zeros(10))
+
+
+class _Solver:
+    """Buffers (track, observation) pairs and solves them in batches."""
+
+    def __init__(self, base_rest: np.ndarray | None, options: CaptureOptions):
+        from .solve.solver import SolveOptions
+
+        self._base_rest = base_rest
+        self._solve_options = SolveOptions(use_hands=options.hands, use_face=options.face)
+        self._pending: list[tuple[int, int, PersonObservation, np.ndarray]] = []
+        self.tracks: dict[int, _TrackRecord] = {}
+
+    def add(self, slot: int, track_id: int, obs: PersonObservation, origin_cam: np.ndarray) -> None:
+        self._pending.append((slot, track_id, obs, origin_cam))
+
+    def flush(self) -> None:
+        if not self._pending:
+            return
+        from .solve.solver import fit_rest_joints, solve_poses
+
+        for _, track_id, obs, _ in self._pending:
+            record = self.tracks.setdefault(track_id, _TrackRecord())
+            if not record.rest_locked and len(record.rest_bank) < REST_FIT_FRAMES:
+                record.rest_bank.append(obs)
+        for track_id in {p[1] for p in self._pending}:
+            record = self.tracks[track_id]
+            if not record.rest_locked:
+                record.rest_joints = fit_rest_joints(record.rest_bank, self._base_rest)
+                if len(record.rest_bank) >= REST_FIT_FRAMES:
+                    record.rest_locked, record.rest_bank = True, []
+        observations = [p[2] for p in self._pending]
+        rest = np.stack([self.tracks[p[1]].rest_joints for p in self._pending])
+        solved = solve_poses(observations, rest, self._solve_options)
+        for i, (slot, track_id, obs, origin_cam) in enumerate(self._pending):
+            record = self.tracks[track_id]
+            joints_rel = solved.joints_rel_cam[i]
+            # The landmark origin is the mid-hip point; the capture's root is the pelvis joint.
+            pelvis_from_midhip = joints_rel[0] - 0.5 * (joints_rel[_LEFT_HIP] + joints_rel[_RIGHT_HIP])
+            record.frame_slots.append(slot)
+            record.full_pose.append(solved.full_pose_rotvec[i])
+            record.root.append(origin_cam + pelvis_from_midhip)
+            record.bbox.append(np.asarray(obs.bbox_xyxy, dtype=np.float64))
+            record.score.append(float(obs.score))
+            record.hand_valid.append(solved.hand_valid[i])
+            record.face_valid.append(bool(solved.face_valid[i]))
+            record.expression.append(solved.expression[i])
+            record.keypoints.append(np.asarray(obs.body_2d, dtype=np.float64))
+        self._pending = []
+
+
+def run_capture(
+    input_path: str | Path,
+    options: CaptureOptions,
+    progress: Callable[[Progress], None] | None = None,
+    should_cancel: Callable[[], bool] | None = None,
+    media_info: MediaInfo | None = None,
+) -> CaptureResult:
+    """Captures every person in an image or video. Raises CaptureError subclasses."""
+    from .models import create_landmark_backend
+    from .landmarks.backend import LandmarkOptions
+    from .tracking.filters import FilterOptions, smooth_track
+    from .tracking.tracker import Tracker, TrackerOptions
+
+    info = media_info or probe(input_path)
+    if options.max_people < 1:
+        raise InputError("--max-people must be at least 1.")
+    if options.frame_range.stride < 1 or options.frame_range.start < 0:
+        raise InputError("--stride must be at least 1 and --start at least 0.")
+    if not 0.0 <= options.smoothing <= 1.0:
+        raise InputError("--smoothing must be between 0 and 1.")
+    intrinsics = resolve_intrinsics(info, options)
+    device = resolve_device(options.device)
+    base_rest = _base_rest_joints(options)
+    frame_indices = list(options.frame_range.indices(info.frame_count))
+    if not frame_indices:
+        raise InputError(
+            f"the frame range selects no frames (the input has {info.frame_count}); check --start/--end."
+        )
+    backend = create_landmark_backend(options.backend, LandmarkOptions(
+        max_people=options.max_people, hands=options.hands, face=options.face,
+        num_threads=options.num_threads,
+    ))
+    tracker = Tracker(TrackerOptions())
+    solver = _Solver(base_rest, options)
+    stages = {"decode": 0.0, "landmarks": 0.0, "track": 0.0, "depth": 0.0, "solve": 0.0, "filter": 0.0}
+    source_frames: list[int] = []
+    previous: list[PersonObservation] | None = None
+    started = time.perf_counter()
+    tick = started
+    frames = iter_frames(info, options.frame_range)
+    while True:
+        if should_cancel is not None and should_cancel():
+            raise CaptureCancelled("capture cancelled; no file was written.")
+        item = next(frames, None)
+        now = time.perf_counter()
+        stages["decode"] += now - tick
+        if item is None:
+            break
+        source_index, image_rgb = item
+        slot = len(source_frames)
+        source_frames.append(source_index)
+        observations = backend.process_frame(image_rgb, previous)
+        observations = sorted(observations, key=lambda o: -o.score)[: options.max_people]
+        previous = observations
+        t1 = time.perf_counter()
+        stages["landmarks"] += t1 - now
+        if observations:
+            boxes = np.stack([o.bbox_xyxy for o in observations])
+            body_2d = np.stack([o.body_2d for o in observations])
+            ids = tracker.update(slot, boxes, body_2d, np.array([o.score for o in observations]))
+            t2 = time.perf_counter()
+            placed = root_depth.estimate_root_depth(
+                boxes, np.stack([o.body_3d for o in observations]), body_2d[..., :2], body_2d[..., 2], intrinsics)
+            t3 = time.perf_counter()
+            for obs, track_id, origin in zip(observations, ids, placed.origin_cam):
+                solver.add(slot, int(track_id), obs, origin)
+            stages["track"] += t2 - t1
+            stages["depth"] += t3 - t2
+        t4 = time.perf_counter()
+        if slot % SOLVE_CHUNK_FRAMES == SOLVE_CHUNK_FRAMES - 1:
+            solver.flush()
+        tick = time.perf_counter()
+        stages["solve"] += tick - t4
+        if progress is not None:
+            done = slot + 1
+            elapsed = tick - started
+            fps = done / elapsed if elapsed > 0 else 0.0
+            total = max(len(frame_indices), done)
+            progress(Progress(done, total, fps, (total - done) / fps if fps > 0 else 0.0))
+    t5 = time.perf_counter()
+    solver.flush()
+    stages["solve"] += time.perf_counter() - t5
+    if not source_frames:
+        raise InputError(f"{info.path.name}: no frame could be decoded in the chosen range (truncated file?).")
+
+    t6 = time.perf_counter()
+    capture = _assemble(
+        solver.tracks, source_frames, info, intrinsics, options,
+        backend_name=f"{options.backend} ({device})", smooth=smooth_track,
+        filter_options=FilterOptions(strength=options.smoothing),
+    )
+    stages["filter"] += time.perf_counter() - t6
+    return CaptureResult(capture, stages, len(source_frames))
+
+
+def _assemble(tracks, source_frames, info, intrinsics, options, *, backend_name, smooth, filter_options) -> Capture:
+    """Turns the per-track records into the capture file's arrays."""
+    num_frames = len(source_frames)
+    min_frames = options.min_track_frames if info.is_video and num_frames > 1 else 1
+    min_frames = min(min_frames, num_frames)
+    kept = sorted(tid for tid, rec in tracks.items() if len(rec.frame_slots) >= min_frames)
+    capture = empty_capture(
+        len(kept), num_frames, source=info.path.name, fps=info.fps if info.is_video else 0.0,
+        image_size=(info.width, info.height), intrinsics=intrinsics, backend=backend_name,
+    )
+    capture.frame_indices = np.asarray(source_frames, dtype=np.int64)
+    capture.person_ids = np.asarray(kept, dtype=np.int64)
+    num_keypoints = len(BODY_LANDMARK_NAMES)
+    capture.keypoints_2d = np.zeros((len(kept), num_frames, num_keypoints, 3), dtype=np.float32)
+    capture.keypoint_names = np.array(BODY_LANDMARK_NAMES)
+    full_pose = np.zeros((len(kept), num_frames, NUM_JOINTS, 3))
+    root = np.zeros((len(kept), num_frames, 3))
+    for p, tid in enumerate(kept):
+        rec = tracks[tid]
+        slots = np.asarray(rec.frame_slots)
+        capture.valid[p, slots] = True
+        capture.confidence[p, slots] = np.clip(rec.score, 0.0, 1.0)
+        capture.bbox[p, slots] = np.stack(rec.bbox)
+        capture.hand_valid[p, slots] = np.stack(rec.hand_valid)
+        capture.face_valid[p, slots] = rec.face_valid
+        capture.expression[p, slots] = np.stack(rec.expression)
+        capture.keypoints_2d[p, slots] = np.stack(rec.keypoints)
+        capture.rest_joints[p] = rec.rest_joints
+        full_pose[p, slots] = np.stack(rec.full_pose)
+        root[p, slots] = np.stack(rec.root)
+        full_pose[p], root[p] = smooth(full_pose[p], root[p], capture.valid[p], capture.fps, filter_options)
+        # Invalid frames hold harmless fillers: the rest pose at the camera centre
+        # (joints_cam stays forward kinematics of those fillers).
+        full_pose[p, ~capture.valid[p]] = 0.0
+        root[p, ~capture.valid[p]] = 0.0
+    joints = joints_in_camera(full_pose, capture.rest_joints[:, None].astype(np.float64), root)
+    for key, value in split_full_pose(full_pose).items():
+        setattr(capture, key, value.astype(np.float32))
+    capture.root_position = root.astype(np.float32)
+    capture.joints_cam = joints.astype(np.float32)
+    return capture
