@@ -67,3 +67,5 @@ class PersonObservation:
     left_hand: HandObservation | None = None
     right_hand: HandObservation | None = None
     face: FaceObservation | None = None
+    roi_px: np.ndarray | None = None  # (5,) cx, cy, width, height (pixels), rotation (radians):
+                                      # the body crop to use on the next frame (tracking)

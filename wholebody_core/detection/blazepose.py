@@ -1,0 +1,143 @@
+"""MediaPipe's BlazePose person detector (``pose_detection.tflite``), multi-person,
+with extra passes on image tiles for small people.
+
+Facts from ``modules/pose_detection/pose_detection_cpu.pbtxt`` and
+``modules/pose_landmark/pose_detection_to_roi.pbtxt`` (google-ai-edge/mediapipe,
+full-body version):
+- input 224 x 224, aspect kept (letterbox, BORDER_ZERO), values in [-1, 1];
+- outputs (1, 2254, 12) = box (x_centre, y_centre, w, h; reverse_output_order) and
+  4 keypoints (x, y) in input pixels relative to the anchor centre (x_scale = y_scale
+  = w_scale = h_scale = 224, no exponential), and (1, 2254, 1) score logits
+  (sigmoid, clipped to +-100);
+- weighted NMS with IoU 0.3; the box is the face's, the keypoints are 0 mid-hip,
+  1 full-body size/rotation point, 2 mid-shoulder, 3 upper-body point;
+- body ROI: centre keypoint 0, side 2 |kp1 - kp0|, rotation so that kp0 -> kp1 points
+  up (target 90 degrees), then scale 1.25 and square_long.
+"""
+from __future__ import annotations
+
+import logging
+import math
+
+import numpy as np
+
+from wholebody_core.detection.anchors import generate_anchors
+from wholebody_core.detection.nms import weighted_nms
+from wholebody_core.detection.types import DetectorOptions, PersonDetection
+from wholebody_core.landmarks.roi import (
+    RotatedRect, crop_image, crop_to_image, rect_from_alignment_points, transform_rect,
+)
+from wholebody_core.models.assets import model_path
+from wholebody_core.models.registry import register_detector
+from wholebody_core.models.tflite_runner import TfliteModel
+
+logger = logging.getLogger(__name__)
+
+INPUT_SIZE = 224
+NUM_KEYPOINTS = 4
+BODY_ROI_SCALE = 1.25
+
+
+def decode_raw_detections(raw_boxes: np.ndarray, raw_scores: np.ndarray, anchors: np.ndarray,
+                          min_score: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """TensorsToDetectionsCalculator for the pose detector.
+
+    raw_boxes (N, 12), raw_scores (N,) logits, anchors (N, 4) ->
+    (boxes (M, 4) x0, y0, x1, y1, keypoints (M, 4, 2), scores (M,)), all normalised
+    to the model input ([0, 1]), only those scoring at least ``min_score``.
+    """
+    scores = 1.0 / (1.0 + np.exp(-np.clip(raw_scores.astype(np.float64), -100.0, 100.0)))
+    keep = scores >= min_score
+    raw = raw_boxes[keep].astype(np.float64)
+    anc = anchors[keep].astype(np.float64)
+    xc = raw[:, 0] / INPUT_SIZE * anc[:, 2] + anc[:, 0]
+    yc = raw[:, 1] / INPUT_SIZE * anc[:, 3] + anc[:, 1]
+    w = raw[:, 2] / INPUT_SIZE * anc[:, 2]
+    h = raw[:, 3] / INPUT_SIZE * anc[:, 3]
+    boxes = np.stack([xc - w / 2, yc - h / 2, xc + w / 2, yc + h / 2], axis=1)
+    kp = raw[:, 4:4 + 2 * NUM_KEYPOINTS].reshape(-1, NUM_KEYPOINTS, 2)
+    kp = kp / INPUT_SIZE * anc[:, None, 2:4] + anc[:, None, 0:2]
+    return boxes, kp, scores[keep]
+
+
+def body_roi_from_keypoints(keypoints_px: np.ndarray) -> RotatedRect:
+    """(4, 2) detector keypoints in pixels -> the full-body landmark crop."""
+    raw = rect_from_alignment_points(keypoints_px[0], keypoints_px[1], math.pi / 2)
+    return transform_rect(raw, BODY_ROI_SCALE, BODY_ROI_SCALE, square_long=True)
+
+
+def tile_rects(width: int, height: int, fractions: tuple[float, ...], overlap: float) -> list[RotatedRect]:
+    """Square tiles covering the image: for each fraction f, side f * min(W, H),
+    neighbours overlapping by ``overlap`` of the side. (The full frame is separate.)"""
+    rects: list[RotatedRect] = []
+    for f in fractions:
+        side = f * min(width, height)
+        if side <= 0 or f >= 1.0:
+            continue
+        step = side * (1.0 - overlap)
+        nx = max(1, int(math.ceil((width - side) / step)) + 1)
+        ny = max(1, int(math.ceil((height - side) / step)) + 1)
+        xs = np.linspace(0, max(width - side, 0), nx)
+        ys = np.linspace(0, max(height - side, 0), ny)
+        for y0 in ys:
+            for x0 in xs:
+                rects.append(RotatedRect(float(x0 + side / 2), float(y0 + side / 2), side, side, 0.0))
+    return rects
+
+
+@register_detector("blazepose")
+class BlazePoseDetector:
+    """Registered as detector ``"blazepose"``."""
+
+    name = "blazepose"
+
+    def __init__(self, options: DetectorOptions | None = None, models_dir=None):
+        self.options = options or DetectorOptions()
+        self._model = TfliteModel(model_path("pose_detection", models_dir), self.options.num_threads)
+        self._anchors = generate_anchors()
+        # outputs: Identity (1, 2254, 12) boxes/keypoints, Identity_1 (1, 2254, 1) scores
+        self._box_output, self._score_output = "Identity", "Identity_1"
+        self._model.require_outputs(self._box_output, self._score_output)
+
+    def _run_on_rect(self, image_rgb: np.ndarray, rect: RotatedRect):
+        crop = crop_image(image_rgb, rect, INPUT_SIZE, INPUT_SIZE, border_zero=True)
+        tensor = crop.astype(np.float32)[None] / 127.5 - 1.0
+        out = self._model.run(tensor)
+        boxes, kps, scores = decode_raw_detections(
+            out[self._box_output][0], out[self._score_output][0, :, 0], self._anchors, self.options.min_score)
+        # normalised crop coordinates -> image pixels (rect rotation is 0 here)
+        corners = crop_to_image(rect, boxes.reshape(-1, 2, 2)).reshape(-1, 4)
+        kps_px = crop_to_image(rect, kps)
+        return corners, kps_px, scores
+
+    def full_frame_rect(self, width: int, height: int) -> RotatedRect:
+        """The letterboxed full frame (ImageToTensor with keep_aspect_ratio)."""
+        side = float(max(width, height))
+        return RotatedRect(width / 2.0, height / 2.0, side, side, 0.0)
+
+    def detect(self, image_rgb: np.ndarray, tiles: bool = True) -> list[PersonDetection]:
+        """(H, W, 3) uint8 RGB -> people, best first (pixels, full frame)."""
+        height, width = image_rgb.shape[:2]
+        rects = [self.full_frame_rect(width, height)]
+        if tiles:
+            rects += tile_rects(width, height, self.options.tile_fractions, self.options.tile_overlap)
+        all_boxes, all_kps, all_scores = [], [], []
+        for rect in rects:
+            b, k, s = self._run_on_rect(image_rgb, rect)
+            if len(s):
+                all_boxes.append(b)
+                all_kps.append(k)
+                all_scores.append(s)
+        if not all_scores:
+            return []
+        boxes = np.concatenate(all_boxes)
+        kps = np.concatenate(all_kps)
+        scores = np.concatenate(all_scores)
+        merged = weighted_nms(boxes, scores, kps.reshape(len(kps), -1), self.options.nms_iou)
+        people = []
+        for top, box, kp_flat in merged:
+            kp = kp_flat.reshape(NUM_KEYPOINTS, 2)
+            people.append(PersonDetection(score=float(scores[top]), bbox_xyxy=box.astype(np.float32),
+                                          body_roi=body_roi_from_keypoints(kp), keypoints_px=kp.astype(np.float32),
+                                          source=self.name))
+        return people

@@ -1,0 +1,202 @@
+"""The ``mediapipe-tflite`` landmark backend: people -> body, hands, face, irises.
+
+Top-down: a person detector (BlazePose by default, with tiles for small people)
+gives body crops; last frame's people (``previous``) give crops too, as MediaPipe's
+tracking does, so a person is kept between detector passes and the detector may
+run only every ``detect_every`` frames while everyone is tracked.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+
+import numpy as np
+
+from wholebody_core.detection.types import DetectorOptions, PersonDetection
+from wholebody_core.detection.nms import iou_xyxy
+from wholebody_core.landmarks.body import BodyLandmarker, BodyLandmarks
+from wholebody_core.landmarks.face import FACE_FLAG_THRESHOLD, FaceLandmarker, FaceLandmarks
+from wholebody_core.landmarks.hands import BODY_HAND_POINTS, HandLandmarker
+from wholebody_core.landmarks.roi import RotatedRect, rect_bbox_xyxy
+from wholebody_core.landmarks.types import FaceObservation, HandObservation, PersonObservation
+from wholebody_core.models.registry import create_detector, register_landmark_backend
+
+logger = logging.getLogger(__name__)
+
+# which of the face mesh's eyes is the person's own left (checked on renders)
+OWN_LEFT_EYE_IS_FLIPPED = True
+
+
+@dataclasses.dataclass
+class LandmarkOptions:
+    max_people: int = 10
+    min_person_score: float = 0.5      # detector score threshold
+    hands: bool = True
+    face: bool = True
+    num_threads: int = 2
+    iris: bool = True                  # iris model on eye crops (needs face)
+    detector: str = "blazepose"        # see wholebody_core.models.list_detectors()
+    tile_fractions: tuple[float, ...] = (0.67,)  # detector tiles (small people); () = full frame only
+    detect_every: int = 1              # with `previous`: run the detector every N frames
+                                       # (and whenever a tracked person is lost); 1 = every frame
+    min_pose_presence: float = 0.5     # body landmark model's presence threshold
+    min_hand_presence: float = 0.5
+    min_wrist_visibility: float = 0.1  # MediaPipe Holistic's gate for hand crops
+    duplicate_iou: float = 0.6         # two results with body boxes overlapping more are one person
+    models_dir: str | None = None      # folder with the .tflite files; None: the mediapipe wheel
+
+
+def body_bbox_xyxy(points_px: np.ndarray) -> np.ndarray:
+    """(33, 2) -> (4,) tight box of the body landmarks (occluded ones included)."""
+    return np.concatenate([points_px.min(axis=0), points_px.max(axis=0)]).astype(np.float32)
+
+
+@register_landmark_backend("mediapipe-tflite")
+class MediapipeTfliteBackend:
+    """MediaPipe's BlazePose/hand/face/iris ``.tflite`` models run with ai-edge-litert."""
+
+    name = "mediapipe-tflite"
+
+    def __init__(self, options: LandmarkOptions | None = None):
+        self.options = options or LandmarkOptions()
+        o = self.options
+        det_options = DetectorOptions(min_score=o.min_person_score, tile_fractions=tuple(o.tile_fractions),
+                                      num_threads=o.num_threads)
+        self.detector = create_detector(o.detector, det_options, models_dir=o.models_dir)
+        self.body = BodyLandmarker(o.num_threads, o.models_dir)
+        self.hands = HandLandmarker(o.num_threads, o.models_dir) if o.hands else None
+        self.face = FaceLandmarker(o.num_threads, o.models_dir, iris=o.iris) if o.face else None
+        self._frames_since_detection = 0
+        self.last_timings_ms: dict[str, float] = {}
+        self.last_detector_ran = False
+
+    # -- people -------------------------------------------------------------
+    def _is_duplicate(self, bbox: np.ndarray, accepted: list[tuple[BodyLandmarks, np.ndarray, float]]) -> bool:
+        if not accepted:
+            return False
+        boxes = np.stack([a[1] for a in accepted])
+        return bool(np.any(iou_xyxy(bbox, boxes) > self.options.duplicate_iou))
+
+    def _detection_covered(self, det: PersonDetection, accepted) -> bool:
+        """A detection whose face (or body box for HOG) sits on an accepted person."""
+        if det.keypoints_px is not None:
+            cx = (det.bbox_xyxy[0] + det.bbox_xyxy[2]) / 2
+            cy = (det.bbox_xyxy[1] + det.bbox_xyxy[3]) / 2
+            radius = 0.5 * max(det.bbox_xyxy[2] - det.bbox_xyxy[0], det.bbox_xyxy[3] - det.bbox_xyxy[1])
+            for body, _, _ in accepted:
+                nose = body.points_px[0]
+                if np.hypot(nose[0] - cx, nose[1] - cy) < max(radius, 1.0):
+                    return True
+            return False
+        return self._is_duplicate(det.bbox_xyxy, accepted)
+
+    def _try_roi(self, image_rgb, roi: RotatedRect, score: float, accepted) -> bool:
+        if roi.width < 4 or not np.isfinite(roi.as_array()).all():
+            return False
+        body = self.body(image_rgb, roi)
+        if body.presence < self.options.min_pose_presence:
+            return False
+        bbox = body_bbox_xyxy(body.points_px)
+        if self._is_duplicate(bbox, accepted):
+            return False
+        accepted.append((body, bbox, min(score, body.presence) if score > 0 else body.presence))
+        return True
+
+    def _detect(self, image_rgb, accepted, timings) -> None:
+        t0 = time.perf_counter()
+        dets = self.detector.detect(image_rgb, tiles=bool(self.options.tile_fractions))
+        timings["detector"] += (time.perf_counter() - t0) * 1e3
+        self._frames_since_detection = 0
+        self.last_detector_ran = True
+        t0 = time.perf_counter()
+        for det in dets:
+            if len(accepted) >= self.options.max_people:
+                break
+            if self._detection_covered(det, accepted):
+                continue
+            self._try_roi(image_rgb, det.body_roi, det.score, accepted)
+        timings["pose"] += (time.perf_counter() - t0) * 1e3
+
+    # -- hands and face -------------------------------------------------------
+    def _hand(self, image_rgb, body: BodyLandmarks, side: str) -> HandObservation | None:
+        wrist, pinky, index = BODY_HAND_POINTS[side]
+        if body.visibility[wrist] < self.options.min_wrist_visibility:
+            return None
+        pts = body.points_px
+        roi = self.hands.roi_from_body(image_rgb, pts[wrist], pts[pinky], pts[index])
+        hand = self.hands(image_rgb, roi)
+        if hand.presence < self.options.min_hand_presence:
+            return None
+        return HandObservation(points_2d=hand.points_px.astype(np.float32),
+                               points_3d=hand.world_cam.astype(np.float32),
+                               score=float(hand.presence), bbox_xyxy=rect_bbox_xyxy(roi).astype(np.float32))
+
+    def _face(self, image_rgb, body: BodyLandmarks, previous_face: FaceObservation | None) -> FaceObservation | None:
+        prev_pts = None if previous_face is None else np.asarray(previous_face.points_2d, dtype=np.float64)
+        face: FaceLandmarks = self.face(image_rgb, body.points_px, prev_pts)
+        if face.presence < FACE_FLAG_THRESHOLD and prev_pts is not None:
+            face = self.face(image_rgb, body.points_px, None)
+        if face.presence < FACE_FLAG_THRESHOLD:
+            return None
+        iris = None
+        if face.iris_flipped_px is not None and face.iris_unflipped_px is not None:
+            left, right = ((face.iris_flipped_px, face.iris_unflipped_px) if OWN_LEFT_EYE_IS_FLIPPED
+                           else (face.iris_unflipped_px, face.iris_flipped_px))
+            iris = np.stack([left, right]).astype(np.float32)
+        return FaceObservation(points_2d=face.points_px.astype(np.float32),
+                               points_3d=face.points_3d.astype(np.float32), score=float(face.presence),
+                               bbox_xyxy=rect_bbox_xyxy(face.roi).astype(np.float32), iris_2d=iris)
+
+    # -- public ---------------------------------------------------------------
+    def process_frame(self, image_rgb: np.ndarray,
+                      previous: list[PersonObservation] | None = None) -> list[PersonObservation]:
+        """(H, W, 3) uint8 RGB -> one :class:`PersonObservation` per person.
+
+        ``previous``: the last frame's result for the same clip (None on the first
+        frame or for a still): their tracking crops are tried first, in the same
+        order; the detector then adds people not yet covered.
+        """
+        image_rgb = np.ascontiguousarray(image_rgb)
+        timings = {"detector": 0.0, "pose": 0.0, "hands": 0.0, "face": 0.0}
+        self.last_detector_ran = False
+        accepted: list[tuple[BodyLandmarks, np.ndarray, float]] = []
+        sources: list[PersonObservation | None] = []
+        tracked = [p for p in (previous or []) if p.roi_px is not None]
+        t0 = time.perf_counter()
+        lost = False
+        for prev in tracked[: self.options.max_people]:
+            n = len(accepted)
+            self._try_roi(image_rgb, RotatedRect.from_array(prev.roi_px), prev.score, accepted)
+            if len(accepted) > n:
+                sources.append(prev)
+            else:
+                lost = True
+        timings["pose"] += (time.perf_counter() - t0) * 1e3
+        need_detector = (not tracked or lost or self.options.detect_every <= 1
+                         or self._frames_since_detection + 1 >= self.options.detect_every)
+        if need_detector and len(accepted) < self.options.max_people:
+            n = len(accepted)
+            self._detect(image_rgb, accepted, timings)
+            sources += [None] * (len(accepted) - n)
+        else:
+            self._frames_since_detection += 1
+
+        people: list[PersonObservation] = []
+        for (body, bbox, score), prev in zip(accepted, sources):
+            body_2d = np.concatenate([body.points_px, body.visibility[:, None]], axis=1).astype(np.float32)
+            person = PersonObservation(bbox_xyxy=bbox, score=float(score), body_2d=body_2d,
+                                       body_3d=body.world_cam.astype(np.float32),
+                                       roi_px=body.next_roi.as_array())
+            if self.hands is not None:
+                t0 = time.perf_counter()
+                person.left_hand = self._hand(image_rgb, body, "left")
+                person.right_hand = self._hand(image_rgb, body, "right")
+                timings["hands"] += (time.perf_counter() - t0) * 1e3
+            if self.face is not None:
+                t0 = time.perf_counter()
+                person.face = self._face(image_rgb, body, None if prev is None else prev.face)
+                timings["face"] += (time.perf_counter() - t0) * 1e3
+            people.append(person)
+        self.last_timings_ms = timings
+        return people

@@ -1,0 +1,84 @@
+"""BlazePose GHUM full body landmarks (``pose_landmark_full.tflite``) on one crop.
+
+Facts from ``modules/pose_landmark/pose_landmark_by_roi_cpu.pbtxt``,
+``tensors_to_pose_landmarks_and_segmentation.pbtxt`` and
+``pose_landmarks_to_roi.pbtxt`` (google-ai-edge/mediapipe):
+- input: the ROI warped to 256 x 256, values in [0, 1];
+- output ``Identity`` (1, 195) = 39 x (x, y, z, visibility, presence), x, y in input
+  pixels, visibility/presence logits (sigmoid); 0..32 are the body landmarks,
+  33 and 34 the auxiliary points that give the next frame's ROI;
+- ``Identity_1``: pose presence score (a probability, threshold 0.5);
+- ``Identity_4`` (1, 117) = 39 x 3 world landmarks in metres, origin between the
+  hips, in the crop's axes (WorldLandmarkProjectionCalculator rotates them by the
+  ROI rotation);
+- tracking ROI: centre aux 33, side 2 |aux34 - aux33|, rotation target 90 degrees,
+  scale 1.25, square_long.
+(MediaPipe also refines x, y with the 64 x 64 heatmap ``Identity_3``; we do not.)
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+
+from wholebody_core.landmarks.roi import (
+    RotatedRect, crop_image, crop_to_image, rect_from_alignment_points, rotate_xy, transform_rect,
+)
+from wholebody_core.models.assets import model_path
+from wholebody_core.models.tflite_runner import TfliteModel
+
+INPUT_SIZE = 256
+NUM_BODY = 33
+NUM_ALL = 39
+LEFT_HIP, RIGHT_HIP = 23, 24
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -60.0, 60.0)))
+
+
+@dataclasses.dataclass
+class BodyLandmarks:
+    """One person's body landmarks from one crop (pixels in the full frame)."""
+
+    roi: RotatedRect           # the crop the model saw
+    presence: float            # 0..1
+    points_px: np.ndarray      # (33, 2)
+    visibility: np.ndarray     # (33,) 0..1
+    world_cam: np.ndarray      # (33, 3) metres, camera-aligned axes, origin mid-hip
+    next_roi: RotatedRect      # MediaPipe's tracking ROI for the next frame
+
+
+def roi_from_aux_points(aux_px: np.ndarray) -> RotatedRect:
+    """(2, 2) auxiliary landmarks 33, 34 in pixels -> body ROI."""
+    raw = rect_from_alignment_points(aux_px[0], aux_px[1], math.pi / 2)
+    return transform_rect(raw, 1.25, 1.25, square_long=True)
+
+
+def decode_body_outputs(landmarks_raw: np.ndarray, world_raw: np.ndarray, presence: float,
+                        roi: RotatedRect) -> BodyLandmarks:
+    """Raw model outputs (195,), (117,) -> :class:`BodyLandmarks` in the full frame."""
+    lm = landmarks_raw.reshape(NUM_ALL, 5).astype(np.float64)
+    points_px = crop_to_image(roi, lm[:, :2] / INPUT_SIZE)
+    world = rotate_xy(world_raw.reshape(NUM_ALL, 3)[:NUM_BODY].astype(np.float64), roi.rotation)
+    world -= (world[LEFT_HIP] + world[RIGHT_HIP]) / 2.0
+    return BodyLandmarks(
+        roi=roi, presence=float(presence), points_px=points_px[:NUM_BODY],
+        visibility=_sigmoid(lm[:NUM_BODY, 3]), world_cam=world,
+        next_roi=roi_from_aux_points(points_px[NUM_BODY:NUM_BODY + 2]),
+    )
+
+
+class BodyLandmarker:
+    """Runs the body landmark model on a rotated crop."""
+
+    def __init__(self, num_threads: int = 2, models_dir=None):
+        self._model = TfliteModel(model_path("pose_landmark_full", models_dir), num_threads)
+        self._model.require_outputs("Identity", "Identity_1", "Identity_4")
+
+    def __call__(self, image_rgb: np.ndarray, roi: RotatedRect) -> BodyLandmarks:
+        crop = crop_image(image_rgb, roi, INPUT_SIZE, INPUT_SIZE)
+        out = self._model.run(crop.astype(np.float32)[None] / 255.0)
+        return decode_body_outputs(out["Identity"][0], out["Identity_4"][0],
+                                   float(out["Identity_1"].reshape(-1)[0]), roi)
