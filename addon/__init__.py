@@ -1,0 +1,46 @@
+"""The Blender side of Whole-Body Mocap: everything that imports bpy.
+
+Registration is one ``classes`` tuple; :func:`unregister` mirrors :func:`register`.
+"""
+from __future__ import annotations
+
+import bpy
+
+from .operators_capture import WHOLEBODY_OT_cancel_capture, WHOLEBODY_OT_capture, cancel_running_capture
+from .operators_import import WHOLEBODY_OT_import_capture
+from .operators_install import WHOLEBODY_OT_install_dependencies, stop_install
+from .panels import WHOLEBODY_PT_mocap
+from .preferences import WHOLEBODY_AP_preferences
+from .properties import (WHOLEBODY_PG_progress, WHOLEBODY_PG_settings, register_properties,
+                         unregister_properties)
+
+classes = (
+    WHOLEBODY_AP_preferences,
+    WHOLEBODY_PG_settings,
+    WHOLEBODY_PG_progress,
+    WHOLEBODY_OT_import_capture,
+    WHOLEBODY_OT_capture,
+    WHOLEBODY_OT_cancel_capture,
+    WHOLEBODY_OT_install_dependencies,
+    WHOLEBODY_PT_mocap,
+)
+
+
+def _menu_import(self, context):
+    self.layout.operator(WHOLEBODY_OT_import_capture.bl_idname, text="Whole-body capture (.capture.npz)")
+
+
+def register():
+    for cls in classes:
+        bpy.utils.register_class(cls)
+    register_properties()
+    bpy.types.TOPBAR_MT_file_import.append(_menu_import)
+
+
+def unregister():
+    cancel_running_capture()
+    stop_install()
+    bpy.types.TOPBAR_MT_file_import.remove(_menu_import)
+    unregister_properties()
+    for cls in reversed(classes):
+        bpy.utils.unregister_class(cls)

@@ -1,0 +1,63 @@
+"""Writing keyframes in bulk on Blender 4.2 to 5.0.
+
+Blender 4.4 introduced layered actions (slots, layers, strips, channelbags) and
+5.0 removed the legacy ``Action.fcurves``; :class:`ObjectActionWriter` hides the
+difference. Keys go in with ``keyframe_points.add`` + ``foreach_set``, never one
+``keyframe_insert`` per key.
+"""
+from __future__ import annotations
+
+import bpy
+import numpy as np
+
+_INTERPOLATION_LINEAR = 1  # index of 'LINEAR' in FCurve keyframe interpolation items
+
+
+def _has_layered_actions() -> bool:
+    properties = bpy.types.Action.bl_rna.properties
+    return "slots" in properties and "layers" in properties
+
+
+class ObjectActionWriter:
+    """A new action assigned to ``id_owner`` (an Object, or a shape-key datablock)."""
+
+    def __init__(self, id_owner: bpy.types.ID, action_name: str, id_type: str = "OBJECT"):
+        self.action = bpy.data.actions.new(action_name)
+        self._fcurves = None
+        animation_data = id_owner.animation_data or id_owner.animation_data_create()
+        if _has_layered_actions():
+            from bpy_extras import anim_utils
+
+            slot = self.action.slots.new(id_type=id_type, name=id_owner.name)
+            animation_data.action = self.action
+            # Assigning the slot that Blender already picked crashes some 4.4-5.0 builds.
+            if animation_data.action_slot is None or animation_data.action_slot.handle != slot.handle:
+                animation_data.action_slot = slot
+            self._fcurves = anim_utils.action_ensure_channelbag_for_slot(self.action, slot).fcurves
+            self._layered = True
+        else:
+            animation_data.action = self.action
+            self._fcurves = self.action.fcurves
+            self._layered = False
+
+    def new_fcurve(self, data_path: str, index: int, group: str) -> bpy.types.FCurve:
+        if self._layered:
+            return self._fcurves.new(data_path, index=index, group_name=group)
+        return self._fcurves.new(data_path, index=index, action_group=group)
+
+    def write(self, data_path: str, frames: np.ndarray, values: np.ndarray, group: str) -> None:
+        """Keys ``values`` (N, C) at ``frames`` (N,) on channels 0..C-1 of ``data_path``."""
+        values = np.asarray(values, dtype=np.float32).reshape(len(frames), -1)
+        co = np.empty((len(frames), 2), dtype=np.float32)
+        co[:, 0] = frames
+        interpolation = np.full(len(frames), _INTERPOLATION_LINEAR, dtype=np.int32)
+        for index in range(values.shape[1]):
+            fcurve = self.new_fcurve(data_path, index, group)
+            if len(frames) == 0:
+                continue
+            co[:, 1] = values[:, index]
+            points = fcurve.keyframe_points
+            points.add(len(frames))
+            points.foreach_set("co", co.ravel())
+            points.foreach_set("interpolation", interpolation)
+            fcurve.update()

@@ -1,0 +1,111 @@
+"""One SMPL-X armature per person, and its action (bone rest frames: axis_conversion)."""
+from __future__ import annotations
+
+import bpy
+import numpy as np
+from mathutils import Matrix
+
+from ..wholebody_core.capture_format import Capture
+from ..wholebody_core.skeleton import JOINT_NAMES, NUM_JOINTS, PARENTS
+from . import axis_conversion
+from .anim_keys import ObjectActionWriter
+
+CONFIDENCE_PROPERTY = "wholebody_confidence"
+_MIN_BONE_LENGTH_M = 0.01
+_MAX_BONE_LENGTH_M = 0.25
+
+
+def bone_lengths(rest_joints_model: np.ndarray) -> np.ndarray:
+    """A display length per bone: the mean distance to its children (leaves: 0.6 x parent).
+
+    Args:
+        rest_joints_model: (55, 3) metres.
+    Returns:
+        (55,) metres.
+    """
+    lengths = np.zeros(NUM_JOINTS)
+    for j in range(NUM_JOINTS):
+        children = np.flatnonzero(PARENTS == j)
+        if children.size:
+            lengths[j] = np.linalg.norm(rest_joints_model[children] - rest_joints_model[j], axis=-1).mean()
+    for j in range(NUM_JOINTS):
+        if lengths[j] == 0.0 and PARENTS[j] >= 0:
+            lengths[j] = 0.6 * lengths[PARENTS[j]]
+    return np.clip(lengths, _MIN_BONE_LENGTH_M, _MAX_BONE_LENGTH_M)
+
+
+def build_armature_object(name: str, rest_joints_model: np.ndarray,
+                          collection: bpy.types.Collection) -> bpy.types.Object:
+    """A new armature object with the 55 SMPL-X bones in quaternion mode.
+
+    Every bone's rest rotation is ``axis_conversion.ARM_FROM_MODEL``: the head at
+    the rest joint, the tail straight up (+Z), roll 0.
+    """
+    armature = bpy.data.armatures.new(name)
+    armature.display_type = "STICK"
+    obj = bpy.data.objects.new(name, armature)
+    collection.objects.link(obj)
+    heads_arm = axis_conversion.model_to_arm(rest_joints_model)
+    lengths = bone_lengths(rest_joints_model)
+    rest_rot = Matrix(axis_conversion.ARM_FROM_MODEL.tolist()).to_4x4()
+
+    view_layer = bpy.context.view_layer
+    previous_active = view_layer.objects.active
+    previous_mode = previous_active.mode if previous_active is not None else "OBJECT"
+    if previous_mode != "OBJECT":
+        bpy.ops.object.mode_set(mode="OBJECT")
+    view_layer.objects.active = obj
+    bpy.ops.object.mode_set(mode="EDIT")
+    try:
+        edit_bones = armature.edit_bones
+        for j, joint_name in enumerate(JOINT_NAMES):
+            bone = edit_bones.new(joint_name)
+            bone.head = (0.0, 0.0, 0.0)
+            bone.tail = (0.0, lengths[j], 0.0)
+            matrix = rest_rot.copy()
+            matrix.translation = heads_arm[j].tolist()
+            bone.matrix = matrix
+            if PARENTS[j] >= 0:
+                bone.parent = edit_bones[JOINT_NAMES[PARENTS[j]]]
+                bone.use_connect = False
+    finally:
+        bpy.ops.object.mode_set(mode="OBJECT")
+        view_layer.objects.active = previous_active
+    for pose_bone in obj.pose.bones:
+        pose_bone.rotation_mode = "QUATERNION"
+    return obj
+
+
+def capture_frame_numbers(frame_indices: np.ndarray) -> np.ndarray:
+    """Scene frame of each captured frame: source frame index + 1 (Blender counts from 1)."""
+    return np.asarray(frame_indices, dtype=np.float64) + 1.0
+
+
+def write_person_action(obj: bpy.types.Object, action_name: str, capture: Capture,
+                        person: int) -> bpy.types.Action:
+    """Keys every bone's quaternion, the pelvis location and the confidence, on valid frames."""
+    valid = capture.valid[person]
+    frames = capture_frame_numbers(capture.frame_indices)[valid]
+    full_pose = np.concatenate([
+        capture.global_orient[person][valid][:, None],
+        capture.body_pose[person][valid],
+        capture.jaw_pose[person][valid][:, None],
+        capture.leye_pose[person][valid][:, None],
+        capture.reye_pose[person][valid][:, None],
+        capture.left_hand_pose[person][valid],
+        capture.right_hand_pose[person][valid],
+    ], axis=1)                                                           # (N, 55, 3)
+    quats = axis_conversion.bone_quats_wxyz(full_pose)                   # (N, 55, 4)
+    locations = axis_conversion.pelvis_locations(
+        capture.root_position[person][valid], capture.rest_joints[person, 0])
+
+    obj[CONFIDENCE_PROPERTY] = 0.0
+    writer = ObjectActionWriter(obj, action_name)
+    for j, joint_name in enumerate(JOINT_NAMES):
+        path = f'pose.bones["{joint_name}"]'
+        if j == 0:
+            writer.write(path + ".location", frames, locations, joint_name)
+        writer.write(path + ".rotation_quaternion", frames, quats[:, j], joint_name)
+    writer.write(f'["{CONFIDENCE_PROPERTY}"]', frames,
+                 capture.confidence[person][valid][:, None], "Capture")
+    return writer.action

@@ -1,0 +1,140 @@
+"""Builds a Blender scene from a capture file: collection, camera, armatures, bodies."""
+from __future__ import annotations
+
+import colorsys
+import dataclasses
+import logging
+import os
+from pathlib import Path
+
+import bpy
+import numpy as np
+from mathutils import Matrix
+
+from ..wholebody_core.capture_format import SUFFIX, Capture
+from . import axis_conversion, floor
+from .build_armature import build_armature_object, capture_frame_numbers, write_person_action
+from .build_camera import build_camera, find_source, set_background
+from .default_body import build_default_body
+
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass
+class ImportOptions:
+    """What :func:`build_capture_scene` builds."""
+
+    body: str = "AUTO"                # AUTO (SMPL-X when a model is given, else DEFAULT), SMPLX, DEFAULT, NONE
+    use_floor: bool = False
+    sensor_width_mm: float = 36.0
+    source_path: str = ""             # the footage, when not next to the capture
+    smplx_model_path: str = ""        # folder or .npz of the user's SMPL-X model
+    set_scene_frames: bool = True     # scene fps and frame range from the capture
+    make_camera_active: bool = True
+
+
+@dataclasses.dataclass
+class ImportResult:
+    collection: bpy.types.Collection
+    camera: bpy.types.Object
+    armatures: list
+    bodies: list
+    actions: list
+    source_found: bool
+    floor_applied: bool
+    warnings: list
+
+
+def capture_stem(capture: Capture, capture_path: str | os.PathLike) -> str:
+    """A short name for the capture's objects: the source's stem, else the file's."""
+    name = Path(capture.source).stem if capture.source else Path(capture_path).name
+    if not capture.source and name.endswith(SUFFIX):
+        name = name[: -len(SUFFIX)]
+    return name or "capture"
+
+
+def person_color(index: int) -> tuple[float, float, float, float]:
+    r, g, b = colorsys.hsv_to_rgb((0.08 + 0.37 * index) % 1.0, 0.55, 0.9)
+    return (r, g, b, 1.0)
+
+
+def scene_from_world(capture: Capture, use_floor: bool) -> tuple[np.ndarray, bool]:
+    """(4, 4) floor transform (identity without the option or without valid frames)."""
+    if not use_floor or capture.num_people == 0:
+        return np.eye(4), False
+    joints_world = axis_conversion.cv_to_world(capture.joints_cam)
+    forward = axis_conversion.WORLD_FROM_CV @ np.array([0.0, 0.0, 1.0])
+    transform = floor.floor_transform(joints_world, capture.valid, forward)
+    return (np.eye(4), False) if transform is None else (transform, True)
+
+
+def _set_scene_frames(scene: bpy.types.Scene, capture: Capture) -> None:
+    if capture.fps > 0:
+        fps = max(1, int(round(capture.fps)))
+        scene.render.fps = fps
+        scene.render.fps_base = fps / capture.fps
+    if capture.num_frames:
+        frames = capture_frame_numbers(capture.frame_indices)
+        scene.frame_start = int(frames[0])
+        scene.frame_end = int(frames[-1])
+        scene.frame_set(int(frames[0]))
+
+
+def _build_body(options: ImportOptions, name: str, arm_obj, capture: Capture, person: int,
+                collection, warnings: list):
+    body = options.body
+    if body == "AUTO":
+        body = "SMPLX" if options.smplx_model_path else "DEFAULT"
+    if body == "SMPLX":
+        from . import smplx_body  # needs wholebody_core.body_model
+        return smplx_body.build_smplx_body(
+            name, arm_obj, capture, person, options.smplx_model_path, collection)
+    if body == "DEFAULT":
+        return build_default_body(name, arm_obj, capture.rest_joints[person].astype(np.float64),
+                                  collection, person_color(person))
+    return None
+
+
+def build_capture_scene(context: bpy.types.Context, capture: Capture, capture_path: str | os.PathLike,
+                        options: ImportOptions) -> ImportResult:
+    """Adds a new collection holding the capture's camera, armatures and bodies.
+
+    Never renames or replaces existing data: every name is new (Blender adds
+    ``.001`` suffixes when the same capture is imported twice).
+    """
+    scene = context.scene
+    stem = capture_stem(capture, capture_path)
+    warnings: list[str] = []
+    collection = bpy.data.collections.new(f"{stem} capture")
+    scene.collection.children.link(collection)
+    transform, floor_applied = scene_from_world(capture, options.use_floor)
+    if options.use_floor and not floor_applied:
+        warnings.append("no valid frames to fit a floor to; the scene keeps the camera's axes")
+
+    camera = build_camera(f"{stem}_camera", capture.intrinsics, capture.image_size,
+                          options.sensor_width_mm, transform, collection, scene)
+    source = find_source(capture_path, capture.source, options.source_path)
+    if source is not None:
+        set_background(camera, source)
+    else:
+        warnings.append(f"source footage {capture.source!r} not found next to the capture; "
+                        "set the source file to see it behind the camera")
+    if options.make_camera_active:
+        scene.camera = camera
+
+    armatures, bodies, actions = [], [], []
+    for person in range(capture.num_people):
+        name = f"{stem}_person{int(capture.person_ids[person])}"
+        arm_obj = build_armature_object(name, capture.rest_joints[person].astype(np.float64), collection)
+        arm_obj.matrix_world = Matrix(transform.tolist())
+        arm_obj["wholebody_person_id"] = int(capture.person_ids[person])
+        arm_obj["wholebody_capture"] = str(capture_path)
+        actions.append(write_person_action(arm_obj, f"{name}_action", capture, person))
+        body = _build_body(options, f"{name}_body", arm_obj, capture, person, collection, warnings)
+        if body is not None:
+            bodies.append(body)
+        armatures.append(arm_obj)
+    if options.set_scene_frames:
+        _set_scene_frames(scene, capture)
+    return ImportResult(collection, camera, armatures, bodies, actions,
+                        source is not None, floor_applied, warnings)

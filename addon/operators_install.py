@@ -1,0 +1,89 @@
+"""``bpy.ops.wholebody.install_dependencies``: build the core's environment in the background.
+
+Runs ``<python> install_deps/install.py --venv <user folder>/venv`` as a child
+process (never pip-installing into Blender's Python); a ``bpy.app.timers``
+function collects its log for the preferences and ends when it exits.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import bpy
+
+from . import preferences
+from .worker import EXTENSION_ROOT, WorkerProcess
+
+INSTALL_SCRIPT = EXTENSION_ROOT / "install_deps" / "install.py"
+
+
+class InstallState:
+    def __init__(self):
+        self.worker: WorkerProcess | None = None
+        self.lines: list[str] = []
+        self.status = ""
+
+
+install_state = InstallState()
+
+
+def _redraw_preferences() -> None:
+    for window in bpy.context.window_manager.windows:
+        for area in window.screen.areas:
+            if area.type == "PREFERENCES":
+                area.tag_redraw()
+
+
+def _poll_install() -> float | None:
+    worker = install_state.worker
+    if worker is None:
+        return None
+    for record in worker.poll():
+        if record.get("event") not in {"log", None}:
+            install_state.lines.append(str(record.get("message") or record))
+    install_state.lines = (install_state.lines + [line for line in worker.log if line not in install_state.lines])[-200:]
+    code = worker.returncode()
+    _redraw_preferences()
+    if code is None:
+        return 0.5
+    install_state.worker = None
+    install_state.status = ("Installed: the core environment is ready." if code == 0
+                            else f"Install failed (exit status {code}); see the log above.")
+    return None
+
+
+def stop_install() -> None:
+    if bpy.app.timers.is_registered(_poll_install):
+        bpy.app.timers.unregister(_poll_install)
+    if install_state.worker is not None:
+        install_state.worker.cancel()
+    install_state.__init__()
+
+
+class WHOLEBODY_OT_install_dependencies(bpy.types.Operator):
+    """Create the core's Python environment in the add-on's user folder (runs in the background)"""
+
+    bl_idname = "wholebody.install_dependencies"
+    bl_label = "Install dependencies"
+    bl_options = {"REGISTER", "INTERNAL"}
+
+    @classmethod
+    def poll(cls, context):
+        return install_state.worker is None
+
+    def execute(self, context):
+        if not INSTALL_SCRIPT.is_file():
+            self.report({"ERROR"}, f"{INSTALL_SCRIPT} is missing; reinstall the extension.")
+            return {"CANCELLED"}
+        prefs = preferences.get_preferences(context)
+        base_python = bpy.path.abspath(prefs.base_python) if prefs and prefs.base_python else \
+            preferences.default_base_python()
+        if not Path(base_python).is_file():
+            self.report({"ERROR"}, f"Python {base_python!r} not found; set 'Python for installing'.")
+            return {"CANCELLED"}
+        venv = preferences.user_data_dir(create=True) / "venv"
+        install_state.__init__()
+        install_state.lines = [f"{base_python} {INSTALL_SCRIPT.name} --venv {venv}"]
+        install_state.worker = WorkerProcess([base_python, str(INSTALL_SCRIPT), "--venv", str(venv)])
+        bpy.app.timers.register(_poll_install, first_interval=0.5)
+        self.report({"INFO"}, "Installing the core's dependencies in the background...")
+        return {"FINISHED"}

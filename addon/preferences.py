@@ -1,0 +1,104 @@
+"""Add-on preferences: the core's Python environment, model folders, device."""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import bpy
+from bpy.props import EnumProperty, StringProperty
+
+ROOT_PACKAGE = __package__.rpartition(".")[0]
+
+
+def user_data_dir(create: bool = False) -> Path:
+    """The extension's own writable folder (``extension_path_user``), or, when loaded
+    as a legacy add-on, a folder in Blender's config directory."""
+    try:
+        return Path(bpy.utils.extension_path_user(ROOT_PACKAGE, create=create))
+    except ValueError:  # not loaded as an extension (legacy add-on, tests)
+        folder = Path(bpy.utils.user_resource("CONFIG", path=ROOT_PACKAGE.rpartition(".")[2]))
+        if create:
+            folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+
+def default_venv_dir() -> Path:
+    return user_data_dir() / "venv"
+
+
+def venv_python(venv: Path) -> Path:
+    return venv / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
+
+
+def default_base_python() -> str:
+    """A system Python to build the core's environment with (never Blender's own site)."""
+    return shutil.which("python3") or shutil.which("python") or sys.executable
+
+
+class WHOLEBODY_AP_preferences(bpy.types.AddonPreferences):
+    bl_idname = ROOT_PACKAGE
+
+    core_python: StringProperty(
+        name="Core Python", subtype="FILE_PATH",
+        description="Python of the core's environment (empty: the one Install dependencies creates)")
+    base_python: StringProperty(
+        name="Python for installing", subtype="FILE_PATH",
+        description="A Python 3.11+ used to create the core's environment (empty: python3 on PATH)")
+    smplx_model_dir: StringProperty(
+        name="SMPL-X model", subtype="DIR_PATH",
+        description="Folder with your SMPL-X model files (optional; gives the SMPL-X mesh)")
+    checkpoint_dir: StringProperty(
+        name="Checkpoints", subtype="DIR_PATH",
+        description="Folder with network checkpoints (optional, for the network backend)")
+    device: EnumProperty(
+        name="Device",
+        items=[("auto", "Auto", "The GPU when there is one, else the CPU"),
+               ("cpu", "CPU", ""), ("cuda", "GPU (CUDA)", "")],
+        default="auto")
+
+    def draw(self, context):
+        from .operators_install import install_state
+
+        layout = self.layout
+        python = resolve_core_python(self)
+        box = layout.box()
+        if python and Path(python).is_file():
+            box.label(text=f"Core environment: {python}", icon="CHECKMARK")
+        else:
+            box.label(text="Core environment not installed: press Install dependencies", icon="ERROR")
+        row = box.row()
+        row.enabled = install_state.worker is None
+        row.operator("wholebody.install_dependencies", icon="IMPORT")
+        if install_state.lines or install_state.worker is not None:
+            log_box = box.box()
+            status = "Installing..." if install_state.worker is not None else install_state.status
+            log_box.label(text=status)
+            for line in install_state.lines[-8:]:
+                log_box.label(text=line[:160])
+        layout.prop(self, "core_python")
+        layout.prop(self, "base_python")
+        layout.prop(self, "smplx_model_dir")
+        layout.prop(self, "checkpoint_dir")
+        layout.prop(self, "device")
+
+
+def get_preferences(context=None) -> WHOLEBODY_AP_preferences | None:
+    context = context or bpy.context
+    addon = context.preferences.addons.get(ROOT_PACKAGE)
+    return addon.preferences if addon is not None else None
+
+
+def resolve_core_python(prefs: WHOLEBODY_AP_preferences | None) -> str:
+    """The core's Python: the preference, else the installed environment's ("" if none)."""
+    if prefs is not None and prefs.core_python:
+        return bpy.path.abspath(prefs.core_python)
+    candidate = venv_python(default_venv_dir())
+    return str(candidate) if candidate.is_file() else ""
+
+
+def smplx_model_path(prefs: WHOLEBODY_AP_preferences | None) -> str:
+    if prefs is None or not prefs.smplx_model_dir:
+        return ""
+    return os.path.normpath(bpy.path.abspath(prefs.smplx_model_dir))

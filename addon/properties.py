@@ -1,0 +1,90 @@
+"""Scene settings of the Mocap panel and the window manager's progress state."""
+from __future__ import annotations
+
+import bpy
+from bpy.props import BoolProperty, EnumProperty, FloatProperty, IntProperty, StringProperty
+
+from .worker import CaptureRequest
+
+
+class WHOLEBODY_PG_settings(bpy.types.PropertyGroup):
+    """What the **Capture from video** and **Import capture** buttons use (``scene.wholebody``)."""
+
+    input_path: StringProperty(name="Video or image", subtype="FILE_PATH",
+                               description="The footage to capture people from")
+    capture_path: StringProperty(name="Capture file", subtype="FILE_PATH",
+                                 description="A .capture.npz to import (set after a capture)")
+    use_range: BoolProperty(name="Frame range", default=False,
+                            description="Capture only the frames from Start to End")
+    frame_start: IntProperty(name="Start", default=0, min=0,
+                             description="First source frame to capture (0-based)")
+    frame_end: IntProperty(name="End", default=100, min=0,
+                           description="Last source frame to capture (0-based, inclusive)")
+    stride: IntProperty(name="Stride", default=1, min=1, max=100,
+                        description="Capture every n-th frame")
+    max_people: IntProperty(name="Max people", default=0, min=0, max=64,
+                            description="Keep at most this many people (0: everyone)")
+    focal_mode: EnumProperty(
+        name="Focal length",
+        items=[("AUTO", "Auto", "Read from the clip's metadata if present, else the core's default"),
+               ("MM", "Millimetres", "Focal length and sensor width in mm"),
+               ("PIXELS", "Pixels", "Focal length in pixels")],
+        default="AUTO")
+    focal_mm: FloatProperty(name="Focal (mm)", default=35.0, min=1.0, max=2000.0)
+    sensor_mm: FloatProperty(name="Sensor width (mm)", default=36.0, min=1.0, max=200.0,
+                             description="Sensor width of the camera that shot the footage; also the "
+                                         "imported Blender camera's sensor width")
+    focal_px: FloatProperty(name="Focal (px)", default=1000.0, min=1.0, max=100000.0)
+    use_smoothing: BoolProperty(name="Smoothing", default=True)
+    smoothing: FloatProperty(name="Strength", default=0.5, min=0.0, max=1.0,
+                             subtype="FACTOR", description="Temporal smoothing of the motion")
+    use_floor: BoolProperty(name="Put people on a floor", default=False,
+                            description="Fit a ground plane to the feet and make it Z = 0")
+    body: EnumProperty(
+        name="Body",
+        items=[("AUTO", "Auto", "The SMPL-X mesh when its model folder is set, else the default body"),
+               ("SMPLX", "SMPL-X mesh", "Needs the SMPL-X model folder in the preferences"),
+               ("DEFAULT", "Default body", "Capsules skinned to the armature"),
+               ("NONE", "None", "Armatures only")],
+        default="AUTO")
+
+    def capture_request(self, output_path: str, device: str, smplx_model: str) -> CaptureRequest:
+        """These settings as the worker's options (paths made absolute)."""
+        return CaptureRequest(
+            input_path=bpy.path.abspath(self.input_path), output_path=output_path,
+            focal_px=self.focal_px if self.focal_mode == "PIXELS" else 0.0,
+            focal_mm=self.focal_mm if self.focal_mode == "MM" else 0.0,
+            sensor_mm=self.sensor_mm, max_people=self.max_people,
+            start=self.frame_start if self.use_range else -1,
+            end=self.frame_end if self.use_range else -1,
+            stride=self.stride, device=device, smplx_model=smplx_model,
+            smoothing=self.smoothing if self.use_smoothing else 0.0,
+        )
+
+
+class WHOLEBODY_PG_progress(bpy.types.PropertyGroup):
+    """A running capture, for the panel (``window_manager.wholebody_progress``)."""
+
+    running: BoolProperty(default=False)
+    frames_done: IntProperty(default=0)
+    frames_total: IntProperty(default=0)
+    fps: FloatProperty(default=0.0)
+    eta_s: FloatProperty(default=0.0)
+    factor: FloatProperty(default=0.0, min=0.0, max=1.0, subtype="FACTOR", name="Progress")
+    message: StringProperty(default="")
+
+    def status_text(self) -> str:
+        if self.frames_total:
+            return (f"Capturing: {self.frames_done}/{self.frames_total} frames, "
+                    f"{self.fps:.1f} frames/s, ETA {self.eta_s:.0f} s")
+        return f"Capturing: {self.frames_done} frames" if self.frames_done else "Capturing: starting..."
+
+
+def register_properties() -> None:
+    bpy.types.Scene.wholebody = bpy.props.PointerProperty(type=WHOLEBODY_PG_settings)
+    bpy.types.WindowManager.wholebody_progress = bpy.props.PointerProperty(type=WHOLEBODY_PG_progress)
+
+
+def unregister_properties() -> None:
+    del bpy.types.WindowManager.wholebody_progress
+    del bpy.types.Scene.wholebody

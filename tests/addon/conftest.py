@@ -1,0 +1,51 @@
+"""Loads the repository as the add-on package ``wholebody_mocap`` into bpy from PyPI.
+
+The repository root is the extension root, so a symlink named ``wholebody_mocap``
+in a temporary folder on ``sys.path`` makes ``wholebody_mocap.addon`` and
+``wholebody_mocap.wholebody_core`` importable exactly as inside Blender.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+bpy = pytest.importorskip("bpy")
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+PACKAGE = "wholebody_mocap"
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the test helpers next to this file
+_PACKAGE_PARENT = Path(tempfile.mkdtemp(prefix="wholebody_addon_path_"))
+os.symlink(REPO_ROOT, _PACKAGE_PARENT / PACKAGE)
+sys.path.insert(0, str(_PACKAGE_PARENT))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    shutil.rmtree(_PACKAGE_PARENT, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def addon_package():
+    """The add-on enabled through Blender's own ``addon_utils`` (preferences included)."""
+    import addon_utils
+
+    module = addon_utils.enable(PACKAGE, default_set=True, handle_error=None)
+    if module is None:
+        pytest.fail("addon_utils.enable could not load the add-on")
+    prefs = bpy.context.preferences.addons[PACKAGE].preferences
+    prefs.core_python = str(REPO_ROOT / ".venv" / "bin" / "python") \
+        if (REPO_ROOT / ".venv" / "bin" / "python").exists() else sys.executable
+    yield module
+    addon_utils.disable(PACKAGE, default_set=True, handle_error=None)
+
+
+@pytest.fixture
+def clean_scene(addon_package):
+    """An empty scene with the add-on still enabled."""
+    bpy.ops.wm.read_homefile(use_empty=True)
+    assert bpy.context.preferences.addons.get(PACKAGE) is not None
+    yield bpy.context.scene
