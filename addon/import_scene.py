@@ -80,13 +80,16 @@ def _set_scene_frames(scene: bpy.types.Scene, capture: Capture) -> None:
         scene.frame_set(int(frames[0]))
 
 
-def _build_body(options: ImportOptions, name: str, arm_obj, capture: Capture, person: int,
-                collection, warnings: list):
-    body = options.body
-    if body == "AUTO":
-        body = "SMPLX" if options.smplx_model_path else "DEFAULT"
+def _body_kind(options: ImportOptions) -> str:
+    if options.body == "AUTO":
+        return "SMPLX" if options.smplx_model_path else "DEFAULT"
+    return options.body
+
+
+def _build_body(body: str, options: ImportOptions, name: str, arm_obj, capture: Capture, person: int,
+                collection):
     if body == "SMPLX":
-        from . import smplx_body  # needs wholebody_core.body_model
+        from . import smplx_body
         return smplx_body.build_smplx_body(
             name, arm_obj, capture, person, options.smplx_model_path, collection)
     if body == "DEFAULT":
@@ -99,10 +102,16 @@ def build_capture_scene(context: bpy.types.Context, capture: Capture, capture_pa
                         options: ImportOptions) -> ImportResult:
     """Adds a new collection holding the capture's camera, armatures and bodies.
 
-    Never renames or replaces existing data: every name is new (Blender adds
+    Reads the SMPL-X model (when asked for) before building anything, so a bad
+    model file raises ``ModelFileError`` with the scene unchanged. Never renames
+    or replaces existing data: every name is new (Blender adds
     ``.001`` suffixes when the same capture is imported twice).
     """
     scene = context.scene
+    body = _body_kind(options)
+    if body == "SMPLX" and capture.num_people:
+        from . import smplx_body
+        smplx_body.load_model(options.smplx_model_path)  # read (and fail) before building anything
     stem = capture_stem(capture, capture_path)
     warnings: list[str] = []
     collection = bpy.data.collections.new(f"{stem} capture")
@@ -130,9 +139,9 @@ def build_capture_scene(context: bpy.types.Context, capture: Capture, capture_pa
         arm_obj["wholebody_person_id"] = int(capture.person_ids[person])
         arm_obj["wholebody_capture"] = str(capture_path)
         actions.append(write_person_action(arm_obj, f"{name}_action", capture, person))
-        body = _build_body(options, f"{name}_body", arm_obj, capture, person, collection, warnings)
-        if body is not None:
-            bodies.append(body)
+        body_obj = _build_body(body, options, f"{name}_body", arm_obj, capture, person, collection)
+        if body_obj is not None:
+            bodies.append(body_obj)
         armatures.append(arm_obj)
     if options.set_scene_frames:
         _set_scene_frames(scene, capture)

@@ -56,7 +56,7 @@ class WHOLEBODY_PG_settings(bpy.types.PropertyGroup):
             focal_mm=self.focal_mm if self.focal_mode == "MM" else 0.0,
             sensor_mm=self.sensor_mm, max_people=self.max_people,
             start=self.frame_start if self.use_range else -1,
-            end=self.frame_end if self.use_range else -1,
+            end=self.frame_end + 1 if self.use_range else -1,
             stride=self.stride, device=device, smplx_model=smplx_model,
             smoothing=self.smoothing if self.use_smoothing else 0.0,
         )

@@ -35,7 +35,7 @@ class CaptureRequest:
     sensor_mm: float = 36.0
     max_people: int = 0              # 0: no limit
     start: int = -1                  # -1: from the first frame
-    end: int = -1                    # -1: to the last frame
+    end: int = -1                    # stop before this frame (the CLI's --end); -1: to the end
     stride: int = 1
     device: str = "auto"
     smplx_model: str = ""

@@ -23,7 +23,7 @@ IMAGE_SIZE = (640, 480)
 def synthetic_capture(path: Path, num_people: int = 2, num_frames: int = 12, *, seed: int = 0,
                       invalid: dict[int, list[int]] | None = None, source: str = "clip.mp4",
                       principal=(330.0, 228.0), fps: float = 30.0, frame_offset: int = 0,
-                      stride: int = 1, floor_tilt_deg: float = 0.0):
+                      stride: int = 1, floor_tilt_deg: float = 0.0, pose_noise: float = 0.25):
     """Writes a capture of people walking in front of a camera; returns (path, capture).
 
     People stand on a floor 1.5 m below the camera (tilted by ``floor_tilt_deg``
@@ -57,7 +57,7 @@ def synthetic_capture(path: Path, num_people: int = 2, num_frames: int = 12, *, 
                 axis = v[:, np.argmax(w)]
             g[k] = axis / np.linalg.norm(axis) * angle
         capture.global_orient[p] = g
-        capture.body_pose[p] = rng.normal(0, 0.25, (num_frames, 21, 3))
+        capture.body_pose[p] = rng.normal(0, pose_noise, (num_frames, 21, 3))
         capture.jaw_pose[p] = rng.normal(0, 0.1, (num_frames, 3))
         capture.leye_pose[p] = rng.normal(0, 0.1, (num_frames, 3))
         capture.reye_pose[p] = rng.normal(0, 0.1, (num_frames, 3))
