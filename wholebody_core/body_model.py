@@ -21,9 +21,12 @@ expression directions (older files: (V, 3, 20) = 10 + 10), ``posedirs`` (V, 3, 4
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import io
 import logging
 import os
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -195,7 +198,7 @@ def load_smplx_model_data(path: str | os.PathLike, load_posedirs: bool = False) 
     except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
         raise ModelFileError(f"{path} could not be read ({error}); the file may be corrupt.") from error
 
-    v_template = arrays["v_template"].astype(np.float64)
+    v_template = arrays["v_template"].astype(np.float64, copy=False)
     num_vertices = v_template.shape[0]
     expected = {
         "v_template": (num_vertices, 3),
@@ -230,15 +233,15 @@ def load_smplx_model_data(path: str | os.PathLike, load_posedirs: bool = False) 
         path=path,
         v_template=v_template,
         faces=faces,
-        shapedirs=shapedirs.astype(np.float64),
-        J_regressor=arrays["J_regressor"].astype(np.float64),
-        weights=arrays["weights"].astype(np.float64),
+        shapedirs=shapedirs.astype(np.float64, copy=False),
+        J_regressor=arrays["J_regressor"].astype(np.float64, copy=False),
+        weights=arrays["weights"].astype(np.float64, copy=False),
         parents=parents.astype(np.int32),
         hands_components_left=arrays["hands_componentsl"].astype(np.float64),
         hands_components_right=arrays["hands_componentsr"].astype(np.float64),
         hands_mean_left=arrays["hands_meanl"].astype(np.float64),
         hands_mean_right=arrays["hands_meanr"].astype(np.float64),
-        posedirs=arrays["posedirs"].astype(np.float64) if load_posedirs else None,
+        posedirs=arrays["posedirs"].astype(np.float64, copy=False) if load_posedirs else None,
     )
     for name in ("v_template", "shapedirs", "J_regressor", "weights"):
         if not np.all(np.isfinite(getattr(data, name))):
@@ -289,7 +292,8 @@ def load_through_smplx(
     """Builds the ``smplx`` package's SMPL-X model from the file and checks it.
 
     The model uses full hand poses relative to the flat hand (``use_pca=False``,
-    ``flat_hand_mean=True``), as the capture file does. The rest joints it regresses
+    ``flat_hand_mean=True``), as the capture file does. smplx itself would unpickle
+    the file's object arrays, so it is given a temporary copy without them. The rest joints it regresses
     (zero betas and a few random ones) must match :func:`rest_joints_for_betas` on
     the numpy reader within 1e-5 m.
 
@@ -318,13 +322,19 @@ def load_through_smplx(
         gender=gender, ext="npz", num_betas=num_betas, num_expression_coeffs=num_expression_coeffs,
         use_pca=False, flat_hand_mean=True, dtype=getattr(torch, dtype),
     )
-    try:
-        if resolved.name.lower().startswith("smplx_"):
-            model = smplx.create(str(resolved), model_type="smplx", **kwargs)
-        else:  # smplx.create guesses the model type from the file name's prefix
-            model = smplx.SMPLX(str(resolved), **kwargs)
-    except (KeyError, AttributeError, ValueError, RuntimeError) as error:
-        raise ModelFileError(f"The smplx package could not build a model from {resolved}: {error}") from error
+    # smplx reads .npz files with allow_pickle=True and unpickles every object array
+    # in them (the real file has two). It gets a copy holding only the plain arrays.
+    printed = io.StringIO()
+    with tempfile.TemporaryDirectory(prefix="wholebody_smplx_") as folder:
+        safe_copy = Path(folder) / "SMPLX_NEUTRAL.npz"
+        _write_plain_arrays_copy(resolved, safe_copy)
+        try:
+            with contextlib.redirect_stdout(printed):  # smplx print()s warnings; stdout carries progress records
+                model = smplx.create(str(safe_copy), model_type="smplx", **kwargs)
+        except (KeyError, AttributeError, ValueError, RuntimeError, TypeError) as error:
+            raise ModelFileError(f"The smplx package could not build a model from {resolved}: {error}") from error
+    for line in printed.getvalue().splitlines():
+        logger.info("smplx: %s", line)
 
     rng = np.random.default_rng(0)
     used_betas = min(num_betas, data.num_shape_coeffs)
@@ -343,6 +353,17 @@ def load_through_smplx(
         )
     logger.info("SMPL-X model %s loaded through smplx (%d vertices)", resolved, data.num_vertices)
     return model
+
+
+def _write_plain_arrays_copy(source: Path, target: Path) -> None:
+    """Copies every array of ``source`` except object arrays (pickles) to ``target``."""
+    headers = npz_array_headers(source)
+    plain = [key for key, (_, dtype) in headers.items() if not dtype.hasobject]
+    try:
+        with np.load(source, allow_pickle=False) as npz, open(target, "wb") as handle:
+            np.savez(handle, **{key: npz[key] for key in plain})
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
+        raise ModelFileError(f"{source} could not be read ({error}); the file may be corrupt.") from error
 
 
 def smplx_joints(model, full_pose_rotvec: np.ndarray, betas: np.ndarray | None = None) -> np.ndarray:

@@ -206,3 +206,35 @@ def test_errors_say_what_to_do(tmp_path):
     np.savez(tmp_path / "smplh_like.npz", **arrays)
     with pytest.raises(ModelFileError, match="weights has shape"):
         load_smplx_model_data(tmp_path / "smplh_like.npz")
+
+
+class _TouchOnUnpickle:
+    """An object whose unpickling creates a file: shows whether a pickle was loaded."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.touch, (self.marker,))
+
+
+def test_no_pickle_from_the_users_file_is_ever_loaded(tmp_path):
+    marker = tmp_path / "unpickled"
+    arrays = synthetic_smplx_arrays(num_vertices=1200)
+    arrays["joint2num"] = np.array(_TouchOnUnpickle(marker), dtype=object)
+    path = tmp_path / "SMPLX_NEUTRAL.npz"
+    np.savez(path, **arrays)
+    load_smplx_model_data(path)
+    load_through_smplx(path)
+    assert not marker.exists()
+    # the control: loading it the way smplx does runs the pickle
+    with np.load(path, allow_pickle=True) as npz:
+        npz["joint2num"]
+    assert marker.exists()
+
+
+def test_smplx_warnings_do_not_reach_stdout(tmp_path, capfd):
+    # an older file (10 + 10 directions) makes smplx print a warning
+    path = write_synthetic_smplx_model(tmp_path / "SMPLX_NEUTRAL.npz", num_vertices=1200, num_shape_dirs=20)
+    load_through_smplx(path)
+    assert capfd.readouterr().out == ""
