@@ -182,7 +182,7 @@ class Tracker:
             )  # (N, M, K)
             kp_dist = np.linalg.norm(pred_xy[:, None] - keypoints[None, :, :, :2], axis=-1)
             shared = conf_ok.sum(axis=-1)
-            mean_kp = (kp_dist * conf_ok).sum(axis=-1) / np.maximum(shared, 1)
+            mean_kp = np.where(conf_ok, kp_dist, 0.0).sum(axis=-1) / np.maximum(shared, 1)
             dist = np.where(shared >= opts.min_shared_keypoints, mean_kp, centre_dist)
         dist = dist / scale
 

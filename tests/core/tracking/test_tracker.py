@@ -162,6 +162,18 @@ def test_empty_frames_and_frame_order():
         tracker.update(3, box[None], kp[None], np.ones(2))
 
 
+def test_unconfident_keypoints_are_ignored_even_when_nan():
+    tracker = Tracker()
+    box, kp = person(100.0, 100.0, 150.0)
+    first = tracker.update(0, box[None], kp[None], np.ones(1))
+    kp2 = kp.copy()
+    kp2[:, 0] += 3.0
+    kp2[5:, :2] = np.nan      # lost keypoints, flagged by zero confidence
+    kp2[5:, 2] = 0.0
+    second = tracker.update(1, (box + 3.0)[None], kp2[None], np.ones(1))
+    assert first.tolist() == second.tolist()
+
+
 def test_far_jump_starts_a_new_track():
     tracker = Tracker()
     box, kp = person(100.0, 100.0, 150.0)
