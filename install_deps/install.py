@@ -32,9 +32,9 @@ versions = {}
 for name in mods:
     module = importlib.import_module(name)
     versions[name] = getattr(module, "__version__", "")
-from wholebody_core.models.assets import find_model_file, MODEL_FILES
-for key in MODEL_FILES:
-    find_model_file(key)
+from wholebody_core.models.assets import MEDIAPIPE_MODEL_FILES, model_path
+for key in MEDIAPIPE_MODEL_FILES:
+    model_path(key)
 import torch
 versions["torch.cuda"] = bool(torch.cuda.is_available())
 print(json.dumps(versions))
