@@ -161,6 +161,9 @@ class WHOLEBODY_OT_capture(bpy.types.Operator):
         worker = capture_state.worker
         try:
             while (code := worker.returncode()) is None:
+                if capture_state.cancel_requested:  # set by another thread of a script
+                    code = worker.cancel()
+                    break
                 self._drain(context)
                 time.sleep(0.05)
         except KeyboardInterrupt:
