@@ -65,7 +65,7 @@ class WHOLEBODY_OT_capture(bpy.types.Operator):
 
     bl_idname = "wholebody.capture"
     bl_label = "Capture from video"
-    bl_options = {"REGISTER"}
+    bl_options = {"REGISTER", "UNDO"}
 
     filepath: StringProperty(name="Video or image", subtype="FILE_PATH",
                              description="The footage (empty: the Mocap panel's file)")
