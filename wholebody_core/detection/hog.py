@@ -40,8 +40,12 @@ class HogPeopleDetector:
         self._hog = cv2.HOGDescriptor()
         self._hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
 
-    def detect(self, image_rgb: np.ndarray, tiles: bool = True) -> list[PersonDetection]:
-        """(H, W, 3) uint8 RGB -> people, best first (pixels, full frame)."""
+    def num_tiles(self, width: int, height: int) -> int:
+        return 0
+
+    def detect(self, image_rgb: np.ndarray, tiles=True) -> list[PersonDetection]:
+        """(H, W, 3) uint8 RGB -> people, best first (pixels, full frame); the image
+        pyramid replaces tiles (``tiles`` is ignored)."""
         s = float(self.options.upscale)
         gray = cv2.cvtColor(image_rgb, cv2.COLOR_RGB2GRAY)
         if s != 1.0:
@@ -52,8 +56,10 @@ class HogPeopleDetector:
             padding=(8, 8), scale=self.options.pyramid_scale)
         if len(rects) == 0:
             return []
-        rects = np.asarray(rects, dtype=np.float64) / s
-        boxes = np.stack([rects[:, 0], rects[:, 1], rects[:, 0] + rects[:, 2], rects[:, 1] + rects[:, 3]], axis=1)
+        rects = np.asarray(rects, dtype=np.float64)
+        # window edges in the scaled image -> pixel-centre coordinates of the original
+        boxes = np.stack([rects[:, 0], rects[:, 1], rects[:, 0] + rects[:, 2], rects[:, 1] + rects[:, 3]],
+                         axis=1) / s - 0.5
         scores = 1.0 / (1.0 + np.exp(-np.asarray(weights, dtype=np.float64).reshape(-1)))
         keep = scores >= self.options.min_score
         boxes, scores = boxes[keep], scores[keep]

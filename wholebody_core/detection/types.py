@@ -13,7 +13,7 @@ class PersonDetection:
     """One detected person in one frame (pixels, full frame)."""
 
     score: float                 # 0..1
-    bbox_xyxy: np.ndarray        # (4,) the detector's own box (BlazePose: the face; HOG: the body)
+    bbox_xyxy: np.ndarray        # (4,) the detector's box (BlazePose: the head; HOG: the body)
     body_roi: RotatedRect        # the crop the body landmark model should see
     keypoints_px: np.ndarray | None = None  # (K, 2) detector keypoints, if any
     source: str = ""             # which detector found it
@@ -27,6 +27,6 @@ class DetectorOptions:
     nms_iou: float = 0.3
     # Extra passes on overlapping square tiles, each side a fraction of the image's
     # shorter side (small people: ~60-150 px in 640 x 480). Empty: full frame only.
-    tile_fractions: tuple[float, ...] = (0.67,)
+    tile_fractions: tuple[float, ...] = (0.5, 0.33)
     tile_overlap: float = 0.25
     num_threads: int = 2

@@ -31,20 +31,40 @@ OWN_LEFT_EYE_IS_FLIPPED = True
 @dataclasses.dataclass
 class LandmarkOptions:
     max_people: int = 10
-    min_person_score: float = 0.5      # detector score threshold
+    min_person_score: float = 0.5      # a person's score: the body landmark model's presence
+    min_detection_score: float = 0.3   # detector candidates (each is verified by the body model)
     hands: bool = True
     face: bool = True
     num_threads: int = 2
     iris: bool = True                  # iris model on eye crops (needs face)
     detector: str = "blazepose"        # see wholebody_core.models.list_detectors()
-    tile_fractions: tuple[float, ...] = (0.67,)  # detector tiles (small people); () = full frame only
-    detect_every: int = 1              # with `previous`: run the detector every N frames
-                                       # (and whenever a tracked person is lost); 1 = every frame
-    min_pose_presence: float = 0.5     # body landmark model's presence threshold
+    # detector tiles for small people: square tiles of these fractions of the image's
+    # shorter side (0.5, 0.33: people down to ~40 px in 640 x 480); () = full frame only
+    tile_fractions: tuple[float, ...] = (0.5, 0.33)
+    # Video policy (when `previous` is given): run the detector every `detect_every`
+    # frames and whenever a tracked person is lost, on the full frame plus
+    # `tiles_per_pass` of the tiles in turn (all tiles on a first frame or a still).
+    detect_every: int = 1
+    tiles_per_pass: int = 1
     min_hand_presence: float = 0.5
     min_wrist_visibility: float = 0.1  # MediaPipe Holistic's gate for hand crops
     duplicate_iou: float = 0.6         # two results with body boxes overlapping more are one person
     models_dir: str | None = None      # folder with the .tflite files; None: the mediapipe wheel
+
+
+# shoulders, elbows, wrists, hips, knees, ankles
+MAIN_JOINTS = np.array([11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28])
+DUPLICATE_JOINT_DISTANCE = 0.1  # median main-joint distance / body box height
+
+
+def intersection_over_smaller(a: np.ndarray, b: np.ndarray) -> float:
+    """Overlap of two (4,) boxes divided by the smaller box's area."""
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    if w <= 0 or h <= 0:
+        return 0.0
+    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return float(w * h / max(smaller, 1e-9))
 
 
 def body_bbox_xyxy(points_px: np.ndarray) -> np.ndarray:
@@ -61,29 +81,52 @@ class MediapipeTfliteBackend:
     def __init__(self, options: LandmarkOptions | None = None):
         self.options = options or LandmarkOptions()
         o = self.options
-        det_options = DetectorOptions(min_score=o.min_person_score, tile_fractions=tuple(o.tile_fractions),
+        det_options = DetectorOptions(min_score=o.min_detection_score, tile_fractions=tuple(o.tile_fractions),
                                       num_threads=o.num_threads)
         self.detector = create_detector(o.detector, det_options, models_dir=o.models_dir)
         self.body = BodyLandmarker(o.num_threads, o.models_dir)
         self.hands = HandLandmarker(o.num_threads, o.models_dir) if o.hands else None
         self.face = FaceLandmarker(o.num_threads, o.models_dir, iris=o.iris) if o.face else None
         self._frames_since_detection = 0
+        self._next_tile = 0
         self.last_timings_ms: dict[str, float] = {}
         self.last_detector_ran = False
+        self.last_body_runs = 0
+        self._body_runs = 0
 
     # -- people -------------------------------------------------------------
-    def _is_duplicate(self, bbox: np.ndarray, accepted: list[tuple[BodyLandmarks, np.ndarray, float]]) -> bool:
+    def _is_duplicate(self, bbox: np.ndarray, accepted: list[tuple[BodyLandmarks, np.ndarray, float]],
+                      body: BodyLandmarks | None = None) -> bool:
+        """Same person as an accepted one: boxes overlap, or the main joints coincide."""
         if not accepted:
             return False
         boxes = np.stack([a[1] for a in accepted])
-        return bool(np.any(iou_xyxy(bbox, boxes) > self.options.duplicate_iou))
+        if np.any(iou_xyxy(bbox, boxes) > self.options.duplicate_iou):
+            return True
+        if body is None:
+            return False
+        for other, other_box, other_score in accepted:
+            scale = max(bbox[3] - bbox[1], other_box[3] - other_box[1], 1.0)
+            d = np.linalg.norm(body.points_px[MAIN_JOINTS] - other.points_px[MAIN_JOINTS], axis=1)
+            if np.median(d) < DUPLICATE_JOINT_DISTANCE * scale:
+                return True
+            # a second skeleton inside the first one: with the head in the same place,
+            # or wholly inside and less sure (a person hidden that much is lost anyway)
+            smaller = min(bbox[3] - bbox[1], other_box[3] - other_box[1])
+            nose_gap = np.linalg.norm(body.points_px[0] - other.points_px[0])
+            inside = intersection_over_smaller(bbox, other_box)
+            if inside > 0.7 and nose_gap < DUPLICATE_JOINT_DISTANCE * 1.5 * smaller:
+                return True
+            if inside > 0.9 and body.presence < other_score:
+                return True
+        return False
 
     def _detection_covered(self, det: PersonDetection, accepted) -> bool:
         """A detection whose face (or body box for HOG) sits on an accepted person."""
         if det.keypoints_px is not None:
             cx = (det.bbox_xyxy[0] + det.bbox_xyxy[2]) / 2
             cy = (det.bbox_xyxy[1] + det.bbox_xyxy[3]) / 2
-            radius = 0.5 * max(det.bbox_xyxy[2] - det.bbox_xyxy[0], det.bbox_xyxy[3] - det.bbox_xyxy[1])
+            radius = max(det.bbox_xyxy[2] - det.bbox_xyxy[0], det.bbox_xyxy[3] - det.bbox_xyxy[1])
             for body, _, _ in accepted:
                 nose = body.points_px[0]
                 if np.hypot(nose[0] - cx, nose[1] - cy) < max(radius, 1.0):
@@ -91,21 +134,36 @@ class MediapipeTfliteBackend:
             return False
         return self._is_duplicate(det.bbox_xyxy, accepted)
 
-    def _try_roi(self, image_rgb, roi: RotatedRect, score: float, accepted) -> bool:
+    def _try_roi(self, image_rgb, roi: RotatedRect, accepted) -> bool:
         if roi.width < 4 or not np.isfinite(roi.as_array()).all():
             return False
         body = self.body(image_rgb, roi)
-        if body.presence < self.options.min_pose_presence:
+        self._body_runs += 1
+        if body.presence < self.options.min_person_score:
             return False
         bbox = body_bbox_xyxy(body.points_px)
-        if self._is_duplicate(bbox, accepted):
+        if self._is_duplicate(bbox, accepted, body):
             return False
-        accepted.append((body, bbox, min(score, body.presence) if score > 0 else body.presence))
+        accepted.append((body, bbox, body.presence))
         return True
 
-    def _detect(self, image_rgb, accepted, timings) -> None:
+    def _tiles_for_this_pass(self, image_rgb, first_frame: bool):
+        if not self.options.tile_fractions:
+            return False
+        if first_frame:
+            return True
+        count = self.detector.num_tiles(image_rgb.shape[1], image_rgb.shape[0])
+        if count == 0 or self.options.tiles_per_pass <= 0:
+            return False
+        if self.options.tiles_per_pass >= count:
+            return True
+        picked = [(self._next_tile + i) % count for i in range(self.options.tiles_per_pass)]
+        self._next_tile = (self._next_tile + self.options.tiles_per_pass) % count
+        return picked
+
+    def _detect(self, image_rgb, accepted, timings, first_frame: bool) -> None:
         t0 = time.perf_counter()
-        dets = self.detector.detect(image_rgb, tiles=bool(self.options.tile_fractions))
+        dets = self.detector.detect(image_rgb, tiles=self._tiles_for_this_pass(image_rgb, first_frame))
         timings["detector"] += (time.perf_counter() - t0) * 1e3
         self._frames_since_detection = 0
         self.last_detector_ran = True
@@ -115,7 +173,7 @@ class MediapipeTfliteBackend:
                 break
             if self._detection_covered(det, accepted):
                 continue
-            self._try_roi(image_rgb, det.body_roi, det.score, accepted)
+            self._try_roi(image_rgb, det.body_roi, accepted)
         timings["pose"] += (time.perf_counter() - t0) * 1e3
 
     # -- hands and face -------------------------------------------------------
@@ -158,8 +216,9 @@ class MediapipeTfliteBackend:
         order; the detector then adds people not yet covered.
         """
         image_rgb = np.ascontiguousarray(image_rgb)
-        timings = {"detector": 0.0, "pose": 0.0, "hands": 0.0, "face": 0.0}
+        timings = {"detector": 0.0, "pose": 0.0, "hands": 0.0, "face": 0.0, "iris": 0.0}
         self.last_detector_ran = False
+        self._body_runs = 0
         accepted: list[tuple[BodyLandmarks, np.ndarray, float]] = []
         sources: list[PersonObservation | None] = []
         tracked = [p for p in (previous or []) if p.roi_px is not None]
@@ -167,7 +226,7 @@ class MediapipeTfliteBackend:
         lost = False
         for prev in tracked[: self.options.max_people]:
             n = len(accepted)
-            self._try_roi(image_rgb, RotatedRect.from_array(prev.roi_px), prev.score, accepted)
+            self._try_roi(image_rgb, RotatedRect.from_array(prev.roi_px), accepted)
             if len(accepted) > n:
                 sources.append(prev)
             else:
@@ -177,7 +236,7 @@ class MediapipeTfliteBackend:
                          or self._frames_since_detection + 1 >= self.options.detect_every)
         if need_detector and len(accepted) < self.options.max_people:
             n = len(accepted)
-            self._detect(image_rgb, accepted, timings)
+            self._detect(image_rgb, accepted, timings, first_frame=previous is None)
             sources += [None] * (len(accepted) - n)
         else:
             self._frames_since_detection += 1
@@ -196,7 +255,9 @@ class MediapipeTfliteBackend:
             if self.face is not None:
                 t0 = time.perf_counter()
                 person.face = self._face(image_rgb, body, None if prev is None else prev.face)
-                timings["face"] += (time.perf_counter() - t0) * 1e3
+                timings["face"] += (time.perf_counter() - t0) * 1e3 - self.face.last_iris_ms
+                timings["iris"] += self.face.last_iris_ms
             people.append(person)
         self.last_timings_ms = timings
+        self.last_body_runs = self._body_runs
         return people

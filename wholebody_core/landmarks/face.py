@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import time
 
 import numpy as np
 
@@ -89,6 +90,7 @@ class FaceLandmarker:
         self._iris = TfliteModel(model_path("iris_landmark", models_dir), num_threads) if iris else None
         if self._iris is not None:
             self._iris.require_outputs("output_iris")
+        self.last_iris_ms = 0.0
 
     def mesh(self, image_rgb: np.ndarray, roi: RotatedRect) -> FaceLandmarks:
         crop = crop_image(image_rgb, roi, FACE_SIZE, FACE_SIZE)
@@ -104,6 +106,7 @@ class FaceLandmarker:
         """Fill ``face.iris_*_px`` from the iris model (no-op without it)."""
         if self._iris is None:
             return
+        t0 = time.perf_counter()
         for corners, flip in ((EYE_CORNERS_UNFLIPPED, False), (EYE_CORNERS_FLIPPED, True)):
             roi = eye_roi(face.points_px, corners)
             crop = crop_image(image_rgb, roi, IRIS_SIZE, IRIS_SIZE)
@@ -118,11 +121,13 @@ class FaceLandmarker:
                 face.iris_flipped_px = pts
             else:
                 face.iris_unflipped_px = pts
+        self.last_iris_ms += (time.perf_counter() - t0) * 1e3
 
     def __call__(self, image_rgb: np.ndarray, body_px: np.ndarray,
                  previous_points_px: np.ndarray | None = None) -> FaceLandmarks:
         """Mesh from the body's face points (or last frame's mesh), refined once on
         the ROI of the first mesh, then the irises."""
+        self.last_iris_ms = 0.0
         if previous_points_px is not None:
             first = self.mesh(image_rgb, face_roi_from_mesh(previous_points_px))
         else:

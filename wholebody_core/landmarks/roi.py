@@ -19,9 +19,11 @@ with the search tool rather than guessed:
   warp; ``keep_aspect_ratio`` letterboxes (BORDER_ZERO for the detector,
   BORDER_REPLICATE, the default, for the landmark models).
 
-Coordinates: pixel *edges* convention, (0, 0) is the top-left corner of the
-image and (W, H) its bottom-right corner; image axes x right, y down. A rotation
-of +a turns the crop's axes clockwise on screen (y is down).
+Coordinates: image pixels with integer centres (OpenCV's convention, as in the
+test media's ground truth): pixel (i, j) covers [i - 0.5, i + 0.5] x [j - 0.5, j + 0.5];
+image axes x right, y down. Normalised crop coordinates span the crop's edges
+([0, 1], MediaPipe's convention). A rotation of +a turns the crop's axes clockwise
+on screen (y is down).
 """
 from __future__ import annotations
 
@@ -143,12 +145,12 @@ def crop_image(image: np.ndarray, rect: RotatedRect, out_width: int, out_height:
     ``border_zero``: fill outside the image with zeros (MediaPipe's BORDER_ZERO),
     else replicate the edge pixels (BORDER_REPLICATE).
     """
-    # crop edge coords (u, v) -> image edge coords: p = A @ (u, v) + b
+    # crop edge coordinates (u, v) in [0, out] -> image pixel coordinates: p = A @ u + b
     r = rotation_matrix_2d(rect.rotation)
     a = r @ np.diag([rect.width / out_width, rect.height / out_height])
     b = np.array([rect.cx, rect.cy]) - r @ np.array([rect.width / 2, rect.height / 2])
-    # OpenCV indexes pixel centres: p_idx = A @ u_idx + (A @ 0.5 + b - 0.5)
-    offset = a @ np.array([0.5, 0.5]) + b - 0.5
+    # the crop's pixel index k has its centre at edge coordinate k + 0.5
+    offset = a @ np.array([0.5, 0.5]) + b
     matrix = np.concatenate([a, offset[:, None]], axis=1)
     border = cv2.BORDER_CONSTANT if border_zero else cv2.BORDER_REPLICATE
     return cv2.warpAffine(image, matrix, (int(out_width), int(out_height)),

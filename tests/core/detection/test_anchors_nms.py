@@ -79,8 +79,9 @@ def test_tiles_cover_the_image_with_overlap():
     rects = tile_rects(640, 480, (0.67,), 0.25)
     assert len(rects) >= 4
     boxes = np.stack([rect_bbox_xyxy(r) for r in rects])
-    assert boxes[:, 0].min() == pytest.approx(0) and boxes[:, 2].max() == pytest.approx(640)
-    assert boxes[:, 1].min() == pytest.approx(0) and boxes[:, 3].max() == pytest.approx(480)
+    # pixel centres: the image spans [-0.5, W - 0.5]
+    assert boxes[:, 0].min() == pytest.approx(-0.5) and boxes[:, 2].max() == pytest.approx(639.5)
+    assert boxes[:, 1].min() == pytest.approx(-0.5) and boxes[:, 3].max() == pytest.approx(479.5)
     side = 0.67 * 480
     assert np.allclose(boxes[:, 2] - boxes[:, 0], side)
     assert tile_rects(640, 480, (), 0.25) == []
