@@ -1,0 +1,237 @@
+"""Posed anny bodies (Apache-2.0 model on CC0 MakeHuman assets): vertices, bones, joints.
+
+No Blender here: this module computes, with torch, everything the renderer and the
+ground truth need for one person in one frame, in the *world* frame of the scene
+(Blender's: z up, metres).
+
+anny's model frame: z up, the body faces -y, the person's own left is +x, metres.
+Poses are given in anny's ``local-ref`` parameterisation: for each bone, a rotation
+about *world-aligned* axes of the rest pose, applied at the bone's head (its parent's
+rotation is applied on top). See :data:`POSES` and :func:`walk_pose`.
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+
+import numpy as np
+
+from .joint_map import ANNY_TO_SMPLX, COCO_NAMES
+
+# Phenotypes (anny's 0..1 sliders). age: 1/3 child, 2/3 young adult.
+ADULT_MALE = {"gender": 0.0, "age": 0.66, "muscle": 0.5, "weight": 0.5, "height": 0.33, "proportions": 0.5}
+ADULT_FEMALE = {"gender": 1.0, "age": 0.66, "muscle": 0.5, "weight": 0.45, "height": 0.38, "proportions": 0.5}
+CHILD = {"gender": 0.3, "age": 0.2, "muscle": 0.5, "weight": 0.5, "height": 0.45, "proportions": 0.5}
+
+CHILD_AGE_LIMIT = 0.5  # anny age slider below this: a child (age anchors: 1/3 child, 2/3 young)
+
+
+@functools.lru_cache(maxsize=1)
+def load_model():
+    """The anny full-body model (float64, CPU), built once per process."""
+    import anny
+    import torch
+
+    model = anny.Anny()  # rig "anny", topology "anny", local-ref poses
+    return model.to(dtype=torch.float64)
+
+
+@functools.lru_cache(maxsize=1)
+def _coco_regressor():
+    import anny
+
+    return anny.KeypointsRegressor.coco(load_model(), labels=list(COCO_NAMES))
+
+
+def rotation(axis: str, degrees: float) -> np.ndarray:
+    """(3, 3) rotation about a world axis 'x', 'y' or 'z' (right-handed)."""
+    c, s = math.cos(math.radians(degrees)), math.sin(math.radians(degrees))
+    if axis == "x":
+        return np.array([[1, 0, 0], [0, c, -s], [0, s, c]])
+    if axis == "y":
+        return np.array([[c, 0, s], [0, 1, 0], [-s, 0, c]])
+    if axis == "z":
+        return np.array([[c, -s, 0], [s, c, 0], [0, 0, 1]])
+    raise ValueError(f"axis must be x, y or z, not {axis!r}")
+
+
+def chain(*steps: tuple[str, float]) -> np.ndarray:
+    """Rotations applied in the order given (the first is applied first)."""
+    out = np.eye(3)
+    for axis, deg in steps:
+        out = rotation(axis, deg) @ out
+    return out
+
+
+# Conventions in anny's frame (x: the person's left, y: backwards, z: up):
+#   about x, negative: a limb hanging down swings forwards (hip/shoulder flexion);
+#   about x, positive: a shin swings backwards (knee flexion), the spine leans forwards;
+#   about y, positive: the left arm goes down / the right arm goes up (negative: mirrored).
+# The rest pose is an A-pose: upper arms about 48 degrees below horizontal, elbows
+# slightly bent forwards.
+Pose = dict[str, np.ndarray]
+
+
+def _arms_down(deg: float) -> Pose:
+    return {"upperarm01.L": rotation("y", deg), "upperarm01.R": rotation("y", -deg)}
+
+
+POSES: dict[str, Pose] = {
+    # Arms about 20 degrees away from the body, hands open and visible.
+    "standing": {**_arms_down(22.0)},
+    "arms_raised": {
+        "upperarm01.L": rotation("y", -105.0), "upperarm01.R": rotation("y", 105.0),
+        "lowerarm01.L": rotation("y", -15.0), "lowerarm01.R": rotation("y", 15.0),
+    },
+    "crouching": {
+        "spine04": rotation("x", 25.0),
+        "upperleg01.L": chain(("x", -100.0), ("y", -12.0)),
+        "upperleg01.R": chain(("x", -100.0), ("y", 12.0)),
+        "lowerleg01.L": rotation("x", 120.0), "lowerleg01.R": rotation("x", 120.0),
+        "foot.L": rotation("x", -25.0), "foot.R": rotation("x", -25.0),
+        "upperarm01.L": chain(("y", 25.0), ("x", -40.0)),
+        "upperarm01.R": chain(("y", -25.0), ("x", -40.0)),
+        "head": rotation("x", -20.0),
+    },
+    "reaching": {
+        # right arm reaches forwards at shoulder height, left arm relaxed
+        "upperarm01.R": chain(("y", -40.0), ("z", -75.0)),
+        "lowerarm01.R": rotation("z", -30.0),
+        **{k: v for k, v in _arms_down(25.0).items() if k.endswith(".L")},
+        "spine03": rotation("x", 8.0),
+    },
+    "crossed_arms": {
+        "upperarm01.L": chain(("y", 30.0), ("z", 40.0)),
+        "upperarm01.R": chain(("y", -30.0), ("z", -40.0)),
+        "lowerarm01.L": chain(("z", 85.0)),
+        "lowerarm01.R": chain(("z", -95.0), ("x", -8.0)),
+    },
+    "sitting": {
+        "upperleg01.L": chain(("x", -88.0), ("y", -4.0)),
+        "upperleg01.R": chain(("x", -88.0), ("y", 4.0)),
+        "lowerleg01.L": rotation("x", 88.0), "lowerleg01.R": rotation("x", 88.0),
+        "upperarm01.L": chain(("y", 30.0), ("x", -25.0)),
+        "upperarm01.R": chain(("y", -30.0), ("x", -25.0)),
+        "lowerarm01.L": rotation("x", -35.0), "lowerarm01.R": rotation("x", -35.0),
+    },
+}
+
+
+def walk_pose(phase: float) -> Pose:
+    """A simple procedural walk cycle; ``phase`` in cycles (0..1 one full stride pair)."""
+    s = math.sin(2 * math.pi * phase)
+    hip = 24.0 * s                          # left thigh forwards when s > 0
+    knee_l = 8.0 + 30.0 * max(0.0, -math.sin(2 * math.pi * phase - 0.6))
+    knee_r = 8.0 + 30.0 * max(0.0, math.sin(2 * math.pi * phase - 0.6))
+    arm = 20.0 * s                          # arms swing against the legs
+    return {
+        "upperleg01.L": rotation("x", -hip), "upperleg01.R": rotation("x", hip),
+        "lowerleg01.L": rotation("x", knee_l), "lowerleg01.R": rotation("x", knee_r),
+        "upperarm01.L": chain(("y", 32.0), ("x", arm)),
+        "upperarm01.R": chain(("y", -32.0), ("x", -arm)),
+        "lowerarm01.L": rotation("x", -10.0), "lowerarm01.R": rotation("x", -10.0),
+        "spine04": rotation("z", 4.0 * s),
+    }
+
+
+POSES["walking"] = walk_pose(0.25)  # mid-stride, left leg forwards
+
+
+@dataclasses.dataclass
+class PosedBody:
+    """One person in one frame, world frame (z up, metres)."""
+
+    vertices: np.ndarray        # (V, 3)
+    bone_heads: np.ndarray      # (B, 3) anny bone heads
+    smplx_joints: np.ndarray    # (J, 3) in the order of joint_map.SMPLX_NAMES
+    coco: np.ndarray            # (17, 3) anny's COCO keypoint regressor
+    stature_m: float            # rest-pose height (top of head to sole)
+
+
+def pose_tensor(pose: Pose):
+    """(1, B, 4, 4) delta transforms for anny from a {bone: (3,3)} pose."""
+    import torch
+
+    model = load_model()
+    deltas = torch.eye(4, dtype=torch.float64).repeat(1, model.bone_count, 1, 1)
+    for bone, rot in pose.items():
+        deltas[0, model.bone_labels.index(bone), :3, :3] = torch.as_tensor(rot)
+    return deltas
+
+
+def posed_body(
+    phenotype: dict[str, float], pose: Pose, yaw_deg: float, position_xy: tuple[float, float],
+    floor_z: float = 0.0, lift: float | None = None,
+) -> PosedBody:
+    """Poses a body and places it in the world.
+
+    The body is turned by ``yaw_deg`` about the vertical (0: facing -y, i.e. a camera
+    looking along +y sees the front), its root is put at ``position_xy`` and it is
+    lowered or raised so that its lowest vertex touches ``floor_z`` (or, when ``lift``
+    is given, so that the root is ``lift`` metres above the floor: used for sitting).
+    """
+    import torch
+
+    from .joint_map import smplx_from_bones
+
+    model = load_model()
+    with torch.no_grad():
+        out = model(pose_parameters=pose_tensor(pose), phenotype_kwargs=phenotype)
+        coco = _coco_regressor()(out)[0].numpy()
+    verts = out["vertices"][0].numpy()
+    heads = out["bone_poses"][0, :, :3, 3].numpy()
+    rest = out["rest_vertices"][0].numpy()
+    stature = float(rest[:, 2].max() - rest[:, 2].min())
+
+    rot = rotation("z", yaw_deg)
+    root = heads[0]
+
+    def place(points: np.ndarray) -> np.ndarray:
+        return (points - root) @ rot.T
+
+    verts_w, heads_w, coco_w = place(verts), place(heads), place(coco)
+    dz = floor_z - verts_w[:, 2].min() if lift is None else floor_z + lift
+    offset = np.array([position_xy[0], position_xy[1], dz])
+    verts_w += offset
+    heads_w += offset
+    coco_w += offset
+    return PosedBody(
+        vertices=verts_w, bone_heads=heads_w,
+        smplx_joints=smplx_from_bones(heads_w, model.bone_labels),
+        coco=coco_w, stature_m=stature,
+    )
+
+
+def bone_labels() -> list[str]:
+    return list(load_model().bone_labels)
+
+
+def triangles() -> np.ndarray:
+    """(F, 3) int64 vertex indices of anny's triangles."""
+    return load_model().faces.numpy().astype(np.int64)
+
+
+def face_uvs() -> np.ndarray:
+    """(F, 3, 2) texture coordinates of each triangle corner."""
+    model = load_model()
+    return model.texture_coordinates[model.face_texture_coordinate_indices].numpy()
+
+
+def dominant_bone_per_vertex() -> np.ndarray:
+    """(V,) index of the bone with the largest skinning weight on each vertex."""
+    model = load_model()
+    weights = model.vertex_bone_weights.numpy()
+    indices = model.vertex_bone_indices.numpy()
+    return indices[np.arange(len(indices)), weights.argmax(axis=1)]
+
+
+def is_child(phenotype: dict[str, float]) -> bool:
+    return phenotype.get("age", 0.5) < CHILD_AGE_LIMIT
+
+
+__all__ = [
+    "ADULT_MALE", "ADULT_FEMALE", "CHILD", "POSES", "PosedBody", "posed_body", "walk_pose",
+    "rotation", "chain", "bone_labels", "triangles", "face_uvs", "dominant_bone_per_vertex",
+    "is_child", "ANNY_TO_SMPLX",
+]

@@ -1,0 +1,149 @@
+"""The scene catalogue: who stands where, in which pose, for how many frames.
+
+Pure data and small motion functions (no torch, no Blender). World frame: Blender's,
+z up, metres; the camera stands at the origin looking along +y (``CameraSpec``), so a
+person's y is roughly their depth. A yaw of 0 faces the camera; 90 faces +x (image right).
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+
+from . import anny_body as body
+from .blender_scene import Outfit
+from .camera import CameraSpec
+
+
+@dataclasses.dataclass(frozen=True)
+class Static:
+    """A person holding one pose."""
+
+    pose: str
+    xy: tuple[float, float]
+    yaw_deg: float = 0.0
+    lift: float | None = None        # root height above the floor (sitting); None: feet on the floor
+    stool: bool = False
+
+    def at(self, t: float):
+        return body.POSES[self.pose], self.yaw_deg, self.xy, self.lift
+
+
+@dataclasses.dataclass(frozen=True)
+class Walk:
+    """Walking in a straight line from ``start`` to ``end`` over ``duration`` seconds."""
+
+    start: tuple[float, float]
+    end: tuple[float, float]
+    duration: float
+    stride_period: float = 1.1       # seconds per full gait cycle
+    phase0: float = 0.0
+    stool: bool = False
+
+    @property
+    def yaw_deg(self) -> float:
+        dx, dy = self.end[0] - self.start[0], self.end[1] - self.start[1]
+        # yaw 0 faces -y; the facing direction is (sin(yaw), -cos(yaw))
+        return math.degrees(math.atan2(dx, -dy))
+
+    def at(self, t: float):
+        a = min(max(t / self.duration, 0.0), 1.0)
+        xy = (self.start[0] + a * (self.end[0] - self.start[0]),
+              self.start[1] + a * (self.end[1] - self.start[1]))
+        return body.walk_pose(self.phase0 + t / self.stride_period), self.yaw_deg, xy, None
+
+
+@dataclasses.dataclass(frozen=True)
+class PersonSpec:
+    pid: int
+    phenotype: dict
+    outfit: Outfit
+    motion: Static | Walk
+
+
+@dataclasses.dataclass(frozen=True)
+class SceneSpec:
+    name: str
+    people: tuple[PersonSpec, ...]
+    num_frames: int = 1
+    fps: float = 0.0                 # 0: a still image
+    camera: CameraSpec = CameraSpec()
+    samples: int = 24
+
+    @property
+    def is_clip(self) -> bool:
+        return self.num_frames > 1
+
+    @property
+    def media_name(self) -> str:
+        return f"{self.name}.mp4" if self.is_clip else f"{self.name}.png"
+
+    def time_of(self, frame: int) -> float:
+        return frame / self.fps if self.fps > 0 else 0.0
+
+
+BLUE = Outfit()
+RED = Outfit(shirt=(0.55, 0.08, 0.06), trousers=(0.10, 0.14, 0.30), shoes=(0.9, 0.9, 0.88),
+             skin=(0.55, 0.34, 0.24), hair=(0.30, 0.18, 0.08))
+GREEN = Outfit(shirt=(0.10, 0.35, 0.12), trousers=(0.40, 0.33, 0.22), shoes=(0.05, 0.05, 0.05),
+               skin=(0.22, 0.12, 0.07), hair=(0.02, 0.02, 0.02))
+YELLOW = Outfit(shirt=(0.75, 0.55, 0.08), trousers=(0.05, 0.06, 0.10), shoes=(0.5, 0.1, 0.1),
+                skin=(0.60, 0.40, 0.30), hair=(0.45, 0.32, 0.12))
+WHITE = Outfit(shirt=(0.80, 0.80, 0.78), trousers=(0.25, 0.10, 0.30), shoes=(0.1, 0.1, 0.1),
+               skin=(0.38, 0.22, 0.14), hair=(0.08, 0.05, 0.03))
+
+M, F, C = body.ADULT_MALE, body.ADULT_FEMALE, body.CHILD
+
+
+def _still(name, *people, **kw) -> SceneSpec:
+    return SceneSpec(name=name, people=tuple(people), **kw)
+
+
+def _child_adult() -> SceneSpec:
+    # Equal image heights: the adult stands farther by the ratio of the statures
+    # (measured by the generator; 1.715 m and 1.089 m for these phenotypes).
+    child_y = 2.3
+    adult_y = child_y * 1.715 / 1.089
+    return _still(
+        "child_adult",
+        PersonSpec(0, C, YELLOW, Static("standing", (-0.55, child_y), yaw_deg=10.0)),
+        PersonSpec(1, M, BLUE, Static("standing", (1.2, adult_y), yaw_deg=-10.0)),
+    )
+
+
+SCENES: dict[str, SceneSpec] = {s.name: s for s in [
+    _still("single_person", PersonSpec(0, M, BLUE, Static("standing", (0.0, 3.0)))),
+    _still("pose_arms_raised", PersonSpec(0, F, RED, Static("arms_raised", (0.3, 4.5), yaw_deg=15.0))),
+    _still("pose_crouching", PersonSpec(0, M, GREEN, Static("crouching", (-0.2, 2.4), yaw_deg=-20.0))),
+    _still("pose_reaching", PersonSpec(0, F, YELLOW, Static("reaching", (0.5, 5.0), yaw_deg=30.0))),
+    _still("pose_crossed_arms", PersonSpec(0, M, WHITE, Static("crossed_arms", (0.0, 3.2), yaw_deg=5.0))),
+    _still("pose_sitting", PersonSpec(0, M, RED, Static("sitting", (-0.4, 3.5), yaw_deg=25.0, lift=0.55, stool=True))),
+    _still("pose_walking", PersonSpec(0, F, GREEN, Static("walking", (0.0, 6.0), yaw_deg=90.0))),
+    _still("pose_far", PersonSpec(0, M, YELLOW, Static("standing", (0.6, 8.0), yaw_deg=-10.0))),
+    _still(
+        "multi_person",
+        PersonSpec(0, M, BLUE, Static("standing", (-1.1, 3.0), yaw_deg=10.0)),
+        PersonSpec(1, F, RED, Static("arms_raised", (1.2, 5.0), yaw_deg=-15.0)),
+        PersonSpec(2, M, GREEN, Static("walking", (0.1, 7.5), yaw_deg=90.0)),
+    ),
+    _child_adult(),
+    _still(
+        "occlusion",
+        PersonSpec(0, F, YELLOW, Static("standing", (-0.1, 3.4), yaw_deg=0.0)),
+        PersonSpec(1, M, BLUE, Static("crossed_arms", (0.35, 4.6), yaw_deg=-10.0)),
+        PersonSpec(2, M, WHITE, Static("standing", (-0.7, 6.0), yaw_deg=15.0)),
+    ),
+    SceneSpec("clip_walk_across", (PersonSpec(0, M, BLUE, Walk((-2.4, 5.0), (2.4, 5.0), 3.0)),),
+              num_frames=30, fps=10.0, samples=16),
+    SceneSpec("clip_crossing", (
+        PersonSpec(0, M, RED, Walk((-2.2, 4.5), (2.2, 4.5), 3.0)),
+        PersonSpec(1, F, GREEN, Walk((2.4, 6.0), (-2.4, 6.0), 3.0, phase0=0.5)),
+    ), num_frames=30, fps=10.0, samples=16),
+    SceneSpec("clip_walk_toward", (PersonSpec(0, F, YELLOW, Walk((0.3, 8.0), (0.0, 3.4), 3.0)),),
+              num_frames=30, fps=10.0, samples=16),
+]}
+"""Every scene the generator knows, by name."""
+
+CHECKED_IN = ("single_person", "multi_person", "child_adult", "occlusion", "pose_arms_raised",
+              "pose_crouching", "pose_reaching", "pose_crossed_arms", "pose_sitting",
+              "pose_walking", "pose_far", "clip_walk_across", "clip_crossing", "clip_walk_toward")
+"""The scenes whose renders and ground truth live in ``tests/media``."""
