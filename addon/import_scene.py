@@ -117,7 +117,7 @@ def build_capture_scene(context: bpy.types.Context, capture: Capture, capture_pa
     collection = bpy.data.collections.new(f"{stem} capture")
     scene.collection.children.link(collection)
     transform, floor_applied = scene_from_world(capture, options.use_floor)
-    if options.use_floor and not floor_applied:
+    if options.use_floor and not floor_applied and capture.num_people:
         warnings.append("no valid frames to fit a floor to; the scene keeps the camera's axes")
 
     camera = build_camera(f"{stem}_camera", capture.intrinsics, capture.image_size,

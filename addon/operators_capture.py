@@ -92,7 +92,9 @@ class WHOLEBODY_OT_capture(bpy.types.Operator):
         if not core_python or not os.path.isfile(core_python):
             return ("the core's Python environment is missing: press Install dependencies in the "
                     "add-on preferences, or set Core Python.")
-        output = bpy.path.abspath(self.output_path) if self.output_path else str(default_output_path(input_path))
+        input_path = os.path.abspath(input_path)  # the worker runs in the extension's folder
+        output = os.path.abspath(bpy.path.abspath(self.output_path)) if self.output_path \
+            else str(default_output_path(input_path))
         if os.path.exists(output):
             return f"{output} already exists; choose another capture file name."
         request = settings.capture_request(output, prefs.device if prefs else "auto",

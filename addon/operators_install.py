@@ -6,6 +6,7 @@ function collects its log for the preferences and ends when it exits.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import bpy
@@ -14,6 +15,7 @@ from . import preferences
 from .worker import EXTENSION_ROOT, WorkerProcess
 
 INSTALL_SCRIPT = EXTENSION_ROOT / "install_deps" / "install.py"
+_STEP = re.compile(r"\[step (\d+)/(\d+)\]")  # install.py's progress lines
 
 
 class InstallState:
@@ -21,6 +23,12 @@ class InstallState:
         self.worker: WorkerProcess | None = None
         self.lines: list[str] = []
         self.status = ""
+        self.step = 0
+        self.total = 0
+
+    @property
+    def factor(self) -> float:
+        return self.step / self.total if self.total else 0.0
 
 
 install_state = InstallState()
@@ -37,10 +45,13 @@ def _poll_install() -> float | None:
     worker = install_state.worker
     if worker is None:
         return None
-    for record in worker.poll():
-        if record.get("event") not in {"log", None}:
-            install_state.lines.append(str(record.get("message") or record))
-    install_state.lines = (install_state.lines + [line for line in worker.log if line not in install_state.lines])[-200:]
+    worker.poll()  # install.py prints plain lines: they all land in worker.log
+    install_state.lines = install_state.lines[:1] + list(worker.log)
+    for line in reversed(install_state.lines):
+        match = _STEP.match(line)
+        if match:
+            install_state.step, install_state.total = int(match[1]), int(match[2])
+            break
     code = worker.returncode()
     _redraw_preferences()
     if code is None:

@@ -75,6 +75,9 @@ class WHOLEBODY_AP_preferences(bpy.types.AddonPreferences):
             log_box = box.box()
             status = "Installing..." if install_state.worker is not None else install_state.status
             log_box.label(text=status)
+            if install_state.worker is not None and hasattr(log_box, "progress"):
+                log_box.progress(factor=install_state.factor,
+                                 text=f"step {install_state.step}/{install_state.total}")
             for line in install_state.lines[-8:]:
                 log_box.label(text=line[:160])
         layout.prop(self, "core_python")
