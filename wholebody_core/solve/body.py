@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .geometry import kabsch, normalize, rotation_between_batch, rotmat_to_rotvec_fast, rotvec_to_rotmat_fast
+from .geometry import cross, kabsch, normalize, rotation_between_batch, rotmat_to_rotvec_fast, rotvec_to_rotmat_fast
 from .landmark_map import BODY_INDEX
 from .limits import clamp_to_limits
 
@@ -35,7 +35,7 @@ def _triad(x_dir: np.ndarray, up_dir: np.ndarray) -> np.ndarray:
     """Frame with x exactly along x_dir and y as close as possible to up_dir: (N,3)x2 -> (N,3,3)."""
     x = normalize(x_dir)
     y = normalize(up_dir - np.sum(up_dir * x, -1, keepdims=True) * x)
-    z = np.cross(x, y)
+    z = cross(x, y)
     return np.stack([x, y, z], -1)
 
 

@@ -7,7 +7,8 @@
   give the jaw's rotation about its local x axis (mouth opening); nothing else.
 - Eyes: the iris centre in pixels against a weak-perspective camera fitted to
   the face points (pixels vs 3D), on an eyeball of known radius: the gaze
-  direction, as a swing of the eye joint away from looking straight ahead.
+  direction, as a swing of the eye joint away from looking straight ahead;
+  only for faces turned less than 60 degrees from the camera (else zero).
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from .landmark_map import (EYEBALL_RADIUS, FACE_JAW_IDX, FACE_RIGID_IDX, eyeball
                            face_rest_points, skeleton_scale)
 from .limits import clamp_to_limits
 
+_MIN_FRONTAL_COS = 0.5
 HEAD, JAW, LEFT_EYE, RIGHT_EYE = (JOINT_INDEX[n] for n in ("head", "jaw", "left_eye_smplhf", "right_eye_smplhf"))
 
 
@@ -83,6 +85,9 @@ def eyes_from_iris(points_3d: np.ndarray, points_2d: np.ndarray, iris_2d: np.nda
         uz = np.sqrt(np.maximum(1.0 - np.sum(uxy ** 2, -1), 0.0))
     gaze = normalize(np.concatenate([uxy, uz[..., None]], -1))
     eyes = rotation_between_batch(np.broadcast_to([0.0, 0.0, 1.0], gaze.shape), gaze)
+    # Past about 60 degrees from frontal the iris offset says little: eyes stay still.
+    frontal = rotation[:, 2, 2] < -_MIN_FRONTAL_COS
+    eyes = np.where(frontal[:, None, None, None], eyes, np.eye(3))
     if enforce_limits:
         eyes = clamp_to_limits(eyes, np.array([LEFT_EYE, RIGHT_EYE]))
     return eyes

@@ -6,9 +6,18 @@ loops in Python over the batch.
 from __future__ import annotations
 
 import numpy as np
-from scipy.spatial.transform import Rotation
 
 _EPS = 1e-12
+
+
+def cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(..., 3) x (..., 3) -> (..., 3) cross product (cheaper than np.cross on small batches)."""
+    a, b = np.broadcast_arrays(a, b)
+    out = np.empty(a.shape)
+    out[..., 0] = a[..., 1] * b[..., 2] - a[..., 2] * b[..., 1]
+    out[..., 1] = a[..., 2] * b[..., 0] - a[..., 0] * b[..., 2]
+    out[..., 2] = a[..., 0] * b[..., 1] - a[..., 1] * b[..., 0]
+    return out
 
 
 def normalize(v: np.ndarray) -> np.ndarray:
@@ -29,17 +38,20 @@ def axis_angle_rotmat(axis_unit: np.ndarray, angle: np.ndarray) -> np.ndarray:
     axis_unit = np.asarray(axis_unit, dtype=np.float64)
     angle = np.asarray(angle, dtype=np.float64)
     shape = np.broadcast_shapes(axis_unit.shape[:-1], angle.shape)
-    k = np.broadcast_to(axis_unit, shape + (3,))
-    c = np.cos(angle)[..., None, None]
-    s = np.sin(angle)[..., None, None]
-    kx, ky, kz = k[..., 0], k[..., 1], k[..., 2]
-    zero = np.zeros(shape)
-    skew = np.stack(
-        [np.stack([zero, -kz, ky], -1), np.stack([kz, zero, -kx], -1), np.stack([-ky, kx, zero], -1)],
-        -2,
-    )
-    outer = k[..., :, None] * k[..., None, :]
-    return c * np.eye(3) + s * skew + (1.0 - c) * outer
+    x, y, z = axis_unit[..., 0], axis_unit[..., 1], axis_unit[..., 2]
+    c, s = np.cos(angle), np.sin(angle)
+    t = 1.0 - c
+    out = np.empty(shape + (3, 3))
+    out[..., 0, 0] = c + t * x * x
+    out[..., 0, 1] = t * x * y - s * z
+    out[..., 0, 2] = t * x * z + s * y
+    out[..., 1, 0] = t * x * y + s * z
+    out[..., 1, 1] = c + t * y * y
+    out[..., 1, 2] = t * y * z - s * x
+    out[..., 2, 0] = t * x * z - s * y
+    out[..., 2, 1] = t * y * z + s * x
+    out[..., 2, 2] = c + t * z * z
+    return out
 
 
 def rotvec_to_rotmat_fast(rotvec: np.ndarray) -> np.ndarray:
@@ -50,10 +62,37 @@ def rotvec_to_rotmat_fast(rotvec: np.ndarray) -> np.ndarray:
     return axis_angle_rotmat(axis, angle)
 
 
+def rotmat_to_quat_wxyz_fast(rotmat: np.ndarray) -> np.ndarray:
+    """(..., 3, 3) -> (..., 4) unit quaternions, scalar first, w >= 0 (Shepperd's method)."""
+    m = np.asarray(rotmat, dtype=np.float64)
+    m00, m11, m22 = m[..., 0, 0], m[..., 1, 1], m[..., 2, 2]
+    tr = m00 + m11 + m22
+    cand = np.stack([
+        np.stack([1.0 + tr, m[..., 2, 1] - m[..., 1, 2], m[..., 0, 2] - m[..., 2, 0], m[..., 1, 0] - m[..., 0, 1]], -1),
+        np.stack([m[..., 2, 1] - m[..., 1, 2], 1.0 + m00 - m11 - m22, m[..., 0, 1] + m[..., 1, 0], m[..., 0, 2] + m[..., 2, 0]], -1),
+        np.stack([m[..., 0, 2] - m[..., 2, 0], m[..., 0, 1] + m[..., 1, 0], 1.0 - m00 + m11 - m22, m[..., 1, 2] + m[..., 2, 1]], -1),
+        np.stack([m[..., 1, 0] - m[..., 0, 1], m[..., 0, 2] + m[..., 2, 0], m[..., 1, 2] + m[..., 2, 1], 1.0 - m00 - m11 + m22], -1),
+    ], -2)                                                     # (..., 4 candidates, 4)
+    best = np.argmax(np.stack([tr, m00, m11, m22], -1), -1)
+    q = np.take_along_axis(cand, best[..., None, None], -2)[..., 0, :]
+    q = q / np.linalg.norm(q, axis=-1, keepdims=True)
+    return q * np.where(q[..., :1] < 0, -1.0, 1.0)
+
+
+def quat_wxyz_to_rotvec_fast(quat_wxyz: np.ndarray) -> np.ndarray:
+    """(..., 4) unit quaternions -> (..., 3) axis-angle, angle in [0, pi]."""
+    q = quat_wxyz * np.where(quat_wxyz[..., :1] < 0, -1.0, 1.0)
+    v = q[..., 1:]
+    sin_half = np.linalg.norm(v, axis=-1)
+    angle = 2.0 * np.arctan2(sin_half, q[..., 0])
+    # angle / sin(angle/2) -> 2 as the angle -> 0
+    factor = np.where(sin_half > 1e-9, angle / np.maximum(sin_half, 1e-12), 2.0)
+    return v * factor[..., None]
+
+
 def rotmat_to_rotvec_fast(rotmat: np.ndarray) -> np.ndarray:
-    """(..., 3, 3) -> (..., 3) axis-angle, angle in [0, pi] (scipy, vectorised)."""
-    flat = np.asarray(rotmat, dtype=np.float64).reshape(-1, 3, 3)
-    return Rotation.from_matrix(flat).as_rotvec().reshape(rotmat.shape[:-2] + (3,))
+    """(..., 3, 3) -> (..., 3) axis-angle, angle in [0, pi]."""
+    return quat_wxyz_to_rotvec_fast(rotmat_to_quat_wxyz_fast(rotmat))
 
 
 def rotation_between_batch(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -65,11 +104,11 @@ def rotation_between_batch(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     a = normalize(np.asarray(a, dtype=np.float64))
     b = normalize(np.asarray(b, dtype=np.float64))
     a, b = np.broadcast_arrays(a, b)
-    axis = np.cross(a, b)
+    axis = cross(a, b)
     sin = np.linalg.norm(axis, axis=-1)
     cos = np.sum(a * b, axis=-1)
     helper = np.where(np.abs(a[..., :1]) < 0.9, np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0]))
-    perp = normalize(np.cross(a, helper))
+    perp = normalize(cross(a, helper))
     axis = np.where(sin[..., None] > 1e-9, axis / np.maximum(sin, _EPS)[..., None], perp)
     angle = np.arctan2(sin, cos)
     angle = np.where(np.linalg.norm(b, axis=-1) > 0.5, angle, 0.0)
@@ -95,7 +134,7 @@ def twist_angle_fit(axis_unit: np.ndarray, rest_vecs: np.ndarray, obs_vecs: np.n
     o = obs_vecs - np.sum(obs_vecs * k, -1, keepdims=True) * k
     r = normalize(r) * np.linalg.norm(r, axis=-1, keepdims=True) ** 0.5
     o = normalize(o) * np.linalg.norm(o, axis=-1, keepdims=True) ** 0.5
-    sin = np.sum(weights * np.sum(np.cross(r, o) * k, -1), -1)
+    sin = np.sum(weights * np.sum(cross(r, o) * k, -1), -1)
     cos = np.sum(weights * np.sum(r * o, -1), -1)
     return np.where(np.abs(sin) + np.abs(cos) > 1e-12, np.arctan2(sin, cos), 0.0)
 
@@ -110,16 +149,18 @@ def swing_twist(rotmat: np.ndarray, axis_unit: np.ndarray) -> tuple[np.ndarray, 
     Returns:
         swing_rotvec (..., 3) perpendicular to the axis, twist_angle (...) in (-pi, pi].
     """
-    flat = np.asarray(rotmat).reshape(-1, 3, 3)
-    xyzw = Rotation.from_matrix(flat).as_quat().reshape(rotmat.shape[:-2] + (4,))
-    w = xyzw[..., 3]
-    v = xyzw[..., :3]
+    q = rotmat_to_quat_wxyz_fast(rotmat)
+    w, v = q[..., 0], q[..., 1:]
     axis = np.broadcast_to(axis_unit, v.shape)
     proj = np.sum(v * axis, -1)
-    twist = 2.0 * np.arctan2(proj, w)
-    twist = (twist + np.pi) % (2 * np.pi) - np.pi
-    swing = rotmat @ axis_angle_rotmat(axis, -twist)
-    return rotmat_to_rotvec_fast(swing), twist
+    half = np.arctan2(proj, w)                 # w >= 0: half in [-pi/2, pi/2]
+    twist = 2.0 * half
+    # swing = q * conj(t), t = (cos h, sin h axis)
+    c, s = np.cos(half)[..., None], np.sin(half)[..., None]
+    sw_w = w[..., None] * c + proj[..., None] * s
+    sw_v = v * c - w[..., None] * s * axis - s * cross(v, axis)
+    swing = np.concatenate([sw_w, sw_v], -1)
+    return quat_wxyz_to_rotvec_fast(swing), twist
 
 
 def kabsch(src: np.ndarray, dst: np.ndarray, weights: np.ndarray) -> np.ndarray:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..skeleton import JOINT_INDEX, PARENTS
-from .geometry import kabsch, normalize, umeyama
-from .landmark_map import BODY_INDEX, FINGERTIP_RATIO, HAND_INDEX, body_landmark_rig
+from .geometry import kabsch, umeyama
+from .landmark_map import BODY_INDEX, FINGERTIP_RATIO, HAND_INDEX
 from .limbs import end_swing, solve_chain
 
 FINGERS = ("index", "middle", "pinky", "ring", "thumb")  # SMPL-X order
@@ -40,16 +40,17 @@ def hand_rotation_from_hand_points(points_3d: np.ndarray, rest_joints: np.ndarra
     return rot
 
 
-def hand_rotation_from_body_points(body_3d: np.ndarray, visibility: np.ndarray, rest_joints: np.ndarray,
+def hand_rotation_from_body_points(body_3d: np.ndarray, visibility: np.ndarray, rig_offsets: np.ndarray,
                                    side: str) -> np.ndarray:
     """World rotation of the wrist from BlazePose's wrist, pinky, index and thumb points.
 
     Args:
-        body_3d: (N, 33, 3); visibility (N, 33); rest_joints (N, 55, 3).
+        body_3d: (N, 33, 3); visibility (N, 33); rig_offsets (N, 33, 3) from
+            :func:`landmark_map.body_landmark_rig`.
     Returns:
         (N, 3, 3).
     """
-    _, offsets = body_landmark_rig(rest_joints)
+    offsets = rig_offsets
     idx = np.array([BODY_INDEX[f"{side}_{n}"] for n in _BODY_HAND_POINTS])
     obs = body_3d[:, idx] - body_3d[:, BODY_INDEX[f"{side}_wrist"], None]
     w = np.clip(visibility[:, idx], 0.05, 1.0)
@@ -71,19 +72,22 @@ def solve_fingers(points_3d: np.ndarray, hand_world: np.ndarray, rest_joints: np
     sign = -1.0 if side == "left" else 1.0
     hinge = np.array([0.0, 0.0, sign])       # flexion toward the palm
     out = np.empty((n, 15, 3, 3))
-    for f, finger in enumerate(FINGERS):
-        j1, j2, j3 = (JOINT_INDEX[f"{side}_{finger}{k}"] for k in (1, 2, 3))
-        p = [points_3d[:, HAND_INDEX[name]] for name in _POINT_NAMES[finger]]
-        u = normalize(offsets[:, j2])
-        helper = np.where(np.abs(u[:, 1:2]) < 0.9, np.array([0.0, 1.0, 0.0]), np.array([0.0, 0.0, 1.0]))
-        no_twist = normalize(np.cross(u, helper))[:, None]
-        chain = solve_chain(hand_world, offsets[:, j2], offsets[:, j3], hinge, j1, p[1] - p[0], p[2] - p[1],
-                            no_twist, None, np.full((n, 1), 0.2), twist_from_bend=finger != "thumb",
+    # The four fingers share their ranges: solve them as one batch of 4 N chains.
+    for group in (FINGERS[:4], FINGERS[4:]):
+        m = len(group)
+        joints = np.array([[JOINT_INDEX[f"{side}_{finger}{k}"] for k in (1, 2, 3)] for finger in group])
+        pts = np.stack([points_3d[:, [HAND_INDEX[name] for name in _POINT_NAMES[finger]]] for finger in group], 1)
+        pts = pts.reshape(n * m, 4, 3)
+        off = offsets[:, joints].reshape(n * m, 3, 3)        # rest offsets of j1, j2, j3
+        world = np.repeat(hand_world, m, axis=0)
+        j1, j2, j3 = joints[0]
+        chain = solve_chain(world, off[:, 1], off[:, 2], hinge, j1, pts[:, 1] - pts[:, 0], pts[:, 2] - pts[:, 1],
+                            None, twist_from_bend=group[0] != "thumb",
                             enforce_limits=enforce_limits)
-        local_b = end_swing(chain.world_a, offsets[:, j3], p[2] - p[1], j2, enforce_limits)
-        local_c = end_swing(chain.world_a @ local_b, FINGERTIP_RATIO * offsets[:, j3], p[3] - p[2], j3,
+        local_b = end_swing(chain.world_a, off[:, 2], pts[:, 2] - pts[:, 1], j2, enforce_limits)
+        local_c = end_swing(chain.world_a @ local_b, FINGERTIP_RATIO * off[:, 2], pts[:, 3] - pts[:, 2], j3,
                             enforce_limits)
-        out[:, 3 * f] = chain.local_a
-        out[:, 3 * f + 1] = local_b
-        out[:, 3 * f + 2] = local_c
+        slots = np.array([FINGERS.index(f) for f in group])
+        for k, local in enumerate((chain.local_a, local_b, local_c)):
+            out[:, 3 * slots + k] = local.reshape(n, m, 3, 3)
     return out

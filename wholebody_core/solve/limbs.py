@@ -13,10 +13,11 @@ import dataclasses
 
 import numpy as np
 
-from .geometry import axis_angle_rotmat, normalize, rotation_between_batch, swing_twist, twist_angle_fit
+from .geometry import cross, axis_angle_rotmat, normalize, rotation_between_batch, swing_twist, twist_angle_fit
 from .limits import LOWER_RAD, TWIST_AXIS, UPPER_RAD, clamp_to_limits
 
 _STRAIGHT_SIN = np.sin(np.radians(20.0))  # below this bend the fallback takes over the twist
+_AGREE_WEIGHT = 0.1  # radians of limit violation worth one radian of twist disagreement
 
 
 @dataclasses.dataclass
@@ -35,7 +36,7 @@ def _hinge_roots(u: np.ndarray, v: np.ndarray, k: np.ndarray, cos_alpha: np.ndar
     uk = np.sum(u * k, -1)
     kv = np.sum(k * v, -1)
     a = np.sum(u * v, -1) - uk * kv
-    b = np.sum(u * np.cross(k, v), -1)
+    b = np.sum(u * cross(k, v), -1)
     c = uk * kv
     r = np.maximum(np.hypot(a, b), 1e-12)
     base = np.arctan2(b, a)
@@ -48,9 +49,8 @@ def _outside(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
 
 
 def solve_chain(parent_world: np.ndarray, off_b: np.ndarray, off_c: np.ndarray, hinge_axis: np.ndarray,
-                joint_a: int, d_ab: np.ndarray, d_bc: np.ndarray, fallback_rest: np.ndarray,
-                fallback_obs: np.ndarray | None, fallback_weight: np.ndarray, twist_from_bend: bool = True,
-                enforce_limits: bool = True) -> ChainPose:
+                joint_a: int, d_ab: np.ndarray, d_bc: np.ndarray, end_world: np.ndarray | None,
+                twist_from_bend: bool = True, enforce_limits: bool = True) -> ChainPose:
     """A's rotation and B's swing from the observed bone directions.
 
     Args:
@@ -59,51 +59,59 @@ def solve_chain(parent_world: np.ndarray, off_b: np.ndarray, off_c: np.ndarray, 
         hinge_axis: (3,) B's bend axis in B's frame, positive angle = the way B bends.
         joint_a: A's joint index (for its twist limit).
         d_ab, d_bc: (N, 3) observed bone vectors A->B and B->C, camera axes.
-        fallback_rest: (N, K, 3) vectors in A's frame (rest pose of the chain
-            below A) that should match ``fallback_obs`` (N, K, 3, camera axes) when
-            the chain is straight; weights (N, K). ``fallback_obs`` None: the
-            fallback asks for zero twist.
+        end_world: (N, 3, 3) observed world rotation of the chain's end (hand,
+            foot): when the chain is straight, A takes all of the end's twist about
+            A's bone. None: A's twist is zero when straight.
         twist_from_bend: False for chains whose bend plane is not trusted (thumb):
             A's twist then comes from the fallback alone.
     Returns:
         :class:`ChainPose`.
     """
+    n = off_b.shape[0]
     u = normalize(off_b)
     v = normalize(off_c)
     k = np.broadcast_to(hinge_axis, u.shape)
     cos_alpha = np.sum(normalize(d_ab) * normalize(d_bc), -1)
     par_t = np.swapaxes(parent_world, -1, -2)
     swing = rotation_between_batch(u, np.einsum("nij,nj->ni", par_t, d_ab))
-    frame0_t = np.swapaxes(parent_world @ swing, -1, -2)
-    q_bc = np.einsum("nij,nj->ni", frame0_t, normalize(d_bc))
-    if fallback_obs is None:   # "no twist": the rest vectors are their own targets
-        q_fb = fallback_rest
+    frame0 = parent_world @ swing
+    q_bc = np.einsum("nji,nj->ni", frame0, normalize(d_bc))
+    if end_world is None:
+        theta_end = np.zeros(n)
     else:
-        q_fb = np.einsum("nij,nkj->nki", frame0_t, fallback_obs)
+        _, theta_end = swing_twist(np.swapaxes(frame0, -1, -2) @ end_world, u)
     phi1, phi2 = _hinge_roots(u, v, k, cos_alpha)
-    straight = np.clip(1.0 - np.abs(np.sin(phi1)) / _STRAIGHT_SIN, 0.0, 1.0)
-    if not twist_from_bend:
-        straight = np.ones_like(straight)
-    w_fb = fallback_weight * straight[:, None]
-    w_bend = np.full(u.shape[:1] + (1,), 1.0 if twist_from_bend else 0.0)
-    weights = np.concatenate([w_bend, w_fb], -1)
     twist_lo, twist_hi = LOWER_RAD[joint_a, TWIST_AXIS[joint_a]], UPPER_RAD[joint_a, TWIST_AXIS[joint_a]]
     thetas, scores = [], []
     for phi in (phi1, phi2):
+        # The bend plane decides the twist when bent, the end when straight.
+        sin_bend = np.abs(np.sin(phi))
+        w_end = np.clip(1.0 - sin_bend / _STRAIGHT_SIN, 0.0, 1.0) if twist_from_bend else np.ones(n)
+        w_bend = sin_bend if twist_from_bend else np.zeros(n)
         s_rest = np.einsum("nij,nj->ni", axis_angle_rotmat(k, phi), v)
-        rest = np.concatenate([s_rest[:, None], fallback_rest], 1)
-        obs = np.concatenate([q_bc[:, None], q_fb], 1)
-        theta = twist_angle_fit(u, rest, obs, weights)
+        theta_bend = twist_angle_fit(u, s_rest[:, None], q_bc[:, None], np.ones((n, 1)))
+        theta = np.arctan2(w_bend * np.sin(theta_bend) + w_end * np.sin(theta_end),
+                           w_bend * np.cos(theta_bend) + w_end * np.cos(theta_end))
         thetas.append(theta)
-        scores.append(_outside(theta, twist_lo, twist_hi) + np.maximum(-phi, 0.0))
+        # Prefer the root that bends the right way with A's twist in range, then
+        # the one that agrees with the end's twist.
+        disagree = np.abs((theta - theta_end + np.pi) % (2 * np.pi) - np.pi)
+        scores.append(_outside(theta, twist_lo, twist_hi) + np.maximum(-phi, 0.0) + _AGREE_WEIGHT * disagree)
     use2 = scores[1] < scores[0] - 1e-6
     theta = np.where(use2, thetas[1], thetas[0])
     bend = np.where(use2, phi2, phi1)
-    local_a = swing @ axis_angle_rotmat(u, theta)
-    if enforce_limits:
-        local_a = clamp_to_limits(local_a, joint_a)
-    world_a = parent_world @ local_a
-    local_b_swing = rotation_between_batch(v, np.einsum("nji,nj->ni", world_a, d_bc))
+    w_end = np.clip(1.0 - np.abs(np.sin(bend)) / _STRAIGHT_SIN, 0.0, 1.0) if twist_from_bend else np.ones(n)
+    for step in range(3 if end_world is not None else 1):
+        if step:
+            # Straight chains: move the roll left over at B (the end's twist about
+            # B's bone that A did not take) into A, as the straight model says.
+            _, roll = swing_twist(np.swapaxes(world_a @ local_b_swing, -1, -2) @ end_world, v)
+            theta = theta + w_end * roll
+        local_a = swing @ axis_angle_rotmat(u, theta)
+        if enforce_limits:
+            local_a = clamp_to_limits(local_a, joint_a)
+        world_a = parent_world @ local_a
+        local_b_swing = rotation_between_batch(v, np.einsum("nji,nj->ni", world_a, d_bc))
     return ChainPose(local_a, world_a, local_b_swing, bend)
 
 

@@ -133,7 +133,10 @@ def clamp_to_limits(local_rotmat: np.ndarray, joint_idx: np.ndarray | int) -> np
     joint_idx = np.atleast_1d(joint_idx)
     axis = _UNIT[TWIST_AXIS[joint_idx]]
     onehot = axis.astype(bool)
-    c = np.clip(limit_coordinates(local_rotmat, joint_idx), LOWER_RAD[joint_idx], UPPER_RAD[joint_idx])
+    raw = limit_coordinates(local_rotmat, joint_idx)
+    c = np.clip(raw, LOWER_RAD[joint_idx], UPPER_RAD[joint_idx])
+    if np.array_equal(c, raw):
+        return local_rotmat[..., 0, :, :] if scalar else local_rotmat
     twist = np.sum(np.where(onehot, c, 0.0), -1)
     swing = np.where(onehot, 0.0, c)
     out = rotvec_to_rotmat_fast(swing) @ axis_angle_rotmat(axis, twist)

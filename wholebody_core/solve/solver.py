@@ -112,29 +112,24 @@ def _solve_legs(local, body_3d, vis, offsets, rig_offsets, enforce):
         idx = [BODY_INDEX[f"{side}_heel"], BODY_INDEX[f"{side}_foot_index"]]
         foot_world = kabsch(rig_offsets[:, idx], np.stack([b["heel"], b["foot_index"]], 1) - b["ankle"][:, None],
                             np.clip(vis[:, idx], 0.05, 1.0))
-        fb_rest = np.broadcast_to(_AXES[[0, 2]], (len(local), 2, 3))
-        fb_obs = np.einsum("nij,kj->nki", foot_world, _AXES[[0, 2]])
         chain = solve_chain(pelvis, offsets[:, knee], offsets[:, ankle], _AXES[0], hip, b["knee"] - b["hip"],
-                            b["ankle"] - b["knee"], fb_rest, fb_obs, np.ones((len(local), 2)), True, enforce)
+                            b["ankle"] - b["knee"], foot_world, True, enforce)
         local[:, hip] = chain.local_a
         local[:, knee], local[:, ankle] = distal_from_end(chain.world_a, chain.local_b_swing, offsets[:, ankle],
                                                           foot_world, knee, ankle, enforce)
 
 
-def _solve_arms(local, spine3_world, body_3d, body_2d, observations, rest, offsets, options):
+def _solve_arms(local, spine3_world, body_3d, body_2d, observations, rest, offsets, rig_offsets, options):
     n = len(local)
     hand_valid = np.zeros((n, 2), dtype=bool)
     enforce = options.enforce_limits
     for s, side in enumerate(("left", "right")):
         collar, shoulder, elbow, wrist = (JOINT_INDEX[f"{side}_{j}"] for j in ("collar", "shoulder", "elbow", "wrist"))
         b = {j: body_3d[:, BODY_INDEX[f"{side}_{j}"]] for j in ("shoulder", "elbow", "wrist")}
-        body_hand = hand_rotation_from_body_points(body_3d, body_2d[:, :, 2], rest, side)
-        fb_rest = np.broadcast_to(_AXES[[1, 2]], (n, 2, 3))
-        fb_obs = np.einsum("nij,kj->nki", body_hand, _AXES[[1, 2]])
+        body_hand = hand_rotation_from_body_points(body_3d, body_2d[:, :, 2], rig_offsets, side)
         hinge = _AXES[1] * (-1.0 if side == "left" else 1.0)
         chain = solve_chain(spine3_world @ local[:, collar], offsets[:, elbow], offsets[:, wrist], hinge, shoulder,
-                            b["elbow"] - b["shoulder"], b["wrist"] - b["elbow"], fb_rest, fb_obs,
-                            np.ones((n, 2)), True, enforce)
+                            b["elbow"] - b["shoulder"], b["wrist"] - b["elbow"], body_hand, True, enforce)
         local[:, shoulder] = chain.local_a
         pts, boxes, seen = _hand_arrays(observations, side, options.use_hands)
         wrist_px = body_2d[:, BODY_INDEX[f"{side}_wrist"], :2]
@@ -189,7 +184,8 @@ def solve_poses(observations: list[PersonObservation], rest_joints: np.ndarray,
     collars, spine3_world, spine3_pos = solve_collars(body_3d, offsets, pelvis, spine, enforce)
     local[:, 13], local[:, 14] = collars[:, 0], collars[:, 1]
     _solve_legs(local, body_3d, vis, offsets, rig_offsets, enforce)
-    hand_valid = _solve_arms(local, spine3_world, body_3d, body_2d, observations, rest, offsets, options)
+    hand_valid = _solve_arms(local, spine3_world, body_3d, body_2d, observations, rest, offsets, rig_offsets,
+                             options)
 
     head_world, head_pos = head_from_body_points(body_3d, vis, rig_offsets[:, HEAD_POINT_IDX])
     face_seen, has_iris, p3, p2, iris = _face_arrays(observations, options.use_face)

@@ -18,7 +18,7 @@ from ..landmarks.types import FaceObservation, HandObservation, PersonObservatio
 from ..maths.kinematics import forward_kinematics
 from ..skeleton import JOINT_INDEX, NUM_JOINTS, rest_joints_to_offsets
 from .body import _torso_model
-from .geometry import axis_angle_rotmat, normalize, rotation_between_batch, rotvec_to_rotmat_fast
+from .geometry import cross, axis_angle_rotmat, normalize, rotation_between_batch, rotvec_to_rotmat_fast
 from .landmark_map import body_landmarks_from_pose, face_landmarks_from_pose, hand_landmarks_from_pose
 from .limits import LOWER_RAD, TWIST_AXIS, UPPER_RAD
 
@@ -43,7 +43,7 @@ def _bend(v: np.ndarray, hinge: np.ndarray, angle: np.ndarray) -> np.ndarray:
 
 def _swing_only(rng: np.random.Generator, v: np.ndarray, max_rad: float) -> np.ndarray:
     """Random swing of bone v (no twist about it), up to max_rad."""
-    tilt = normalize(np.cross(v, rng.normal(size=v.shape)))
+    tilt = normalize(cross(v, rng.normal(size=v.shape)))
     angle = rng.uniform(0.0, max_rad, v.shape[:1])
     return axis_angle_rotmat(tilt, angle)
 
@@ -58,7 +58,7 @@ def _spine_for_torso_line(rng: np.random.Generator, off: np.ndarray, margin: flo
     eye = np.broadcast_to(np.eye(3), (n, 3, 3))
     hip_rest = off[:, 1] - off[:, 2]
     x = normalize(hip_rest)
-    z_axis = normalize(np.cross(x, np.array([0.0, 1.0, 0.0])))
+    z_axis = normalize(cross(x, np.array([0.0, 1.0, 0.0])))
 
     def lean(a: np.ndarray) -> np.ndarray:
         spine = rotvec_to_rotmat_fast(np.concatenate([a[:, None], yz], 1))
