@@ -9,8 +9,10 @@ Facts from google-ai-edge/mediapipe:
 - ``modules/face_landmark/face_landmark_landmarks_to_roi.pbtxt``: the ROI from a mesh:
   bounding box of the 468 points, rotation 33 -> 133 with target 0, scale 1.5,
   square_long.
-- ``face_landmark_cpu.pbtxt``: 192 x 192 crop (BORDER_REPLICATE); outputs 468 x 3
-  in input pixels (``conv2d_21``) and a face flag (``conv2d_31``, a logit here).
+- ``face_landmark_cpu.pbtxt`` (the ImageToTensor revision, e.g. in the
+  Presage-Security/mediapipe mirror): 192 x 192 crop in [0, 1]; outputs 468 x 3 in
+  input pixels (``conv2d_21``) and a face flag (``conv2d_31``) with SIGMOID
+  activation, threshold 0.5 (a blank crop gives a logit of about -12).
 - ``modules/iris_landmark/``: eye ROIs from the corner points (33, 133) and
   (362, 263): bounding box, rotation start -> end with target 0, scale 2.3,
   square_long; 64 x 64 crop in [0, 1]; the model knows one eye only, the

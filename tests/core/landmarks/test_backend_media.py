@@ -1,0 +1,148 @@
+"""The mediapipe-tflite backend end to end on the rendered test media.
+
+Ground truth: ``tests/media/SCENE.gt.npz`` beside each render (projected SMPL-X
+joints of posed anny bodies, pixels with integer centres)."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from scipy.optimize import linear_sum_assignment
+
+from wholebody_core.landmarks.backend import LandmarkOptions
+from wholebody_core.landmarks.types import NUM_FACE_LANDMARKS
+from wholebody_core.models import create_landmark_backend
+
+MEDIA = Path(__file__).resolve().parents[2] / "media"
+# SMPL-X joint -> BlazePose landmark
+MAIN = {"left_shoulder": 11, "right_shoulder": 12, "left_elbow": 13, "right_elbow": 14,
+        "left_wrist": 15, "right_wrist": 16, "left_hip": 23, "right_hip": 24,
+        "left_knee": 25, "right_knee": 26, "left_ankle": 27, "right_ankle": 28}
+TOLERANCE = 0.15  # of the person's image height, per joint (generous: the skeletons differ)
+
+
+def load_still(scene: str):
+    gt_path = MEDIA / f"{scene}.gt.npz"
+    if not gt_path.is_file():
+        pytest.skip(f"{gt_path.name} not rendered yet")
+    gt = np.load(gt_path, allow_pickle=False)
+    image = cv2.imread(str(MEDIA / str(gt["media"])))
+    assert image is not None
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB), gt
+
+
+@pytest.fixture(scope="module")
+def backend():
+    return create_landmark_backend("mediapipe-tflite", LandmarkOptions())
+
+
+def joint(gt, name: str) -> int:
+    return [str(n) for n in gt["joint_names"]].index(name)
+
+
+def match(people, gt, t: int = 0):
+    """Hungarian matching on the mean main-joint distance / height -> [(gt index, person, error)]."""
+    pairs = []
+    gi = [joint(gt, n) for n in MAIN]
+    bi = list(MAIN.values())
+    truth = gt["joints_2d"][:, t]
+    cost = np.full((len(truth), len(people)), np.inf)
+    for a, g in enumerate(truth):
+        h = float(np.ptp(g[:, 1]))
+        for b, p in enumerate(people):
+            cost[a, b] = np.linalg.norm(p.body_2d[bi, :2] - g[gi], axis=1).mean() / h
+    if len(people):
+        for r, c in zip(*linear_sum_assignment(cost)):
+            pairs.append((int(r), people[c], float(cost[r, c])))
+    return pairs
+
+
+def test_single_person_body_hands_face_left_right(backend):
+    image, gt = load_still("single_person")
+    people = backend.process_frame(image)
+    assert len(people) == 1
+    person = people[0]
+    g = gt["joints_2d"][0, 0]
+    height = float(np.ptp(g[:, 1]))
+    for name, index in MAIN.items():
+        err = np.linalg.norm(person.body_2d[index, :2] - g[joint(gt, name)])
+        assert err < TOLERANCE * height, f"{name}: {err:.1f} px off (height {height:.0f} px)"
+        # the person's own side: closer to the same-named joint than to the mirrored one
+        other = name.replace("left", "X").replace("right", "left").replace("X", "right")
+        assert err < np.linalg.norm(person.body_2d[index, :2] - g[joint(gt, other)])
+    x0, y0, x1, y1 = person.bbox_xyxy
+    assert x0 <= g[:, 0].min() + 0.1 * height and x1 >= g[:, 0].max() - 0.1 * height
+    assert 0.5 < person.score <= 1.0
+    # both hands, on the right wrists, with their boxes around them
+    for side in ("left", "right"):
+        hand = getattr(person, f"{side}_hand")
+        assert hand is not None, f"{side} hand not found"
+        wrist = g[joint(gt, f"{side}_wrist")]
+        assert np.linalg.norm(hand.points_2d[0] - wrist) < 0.06 * height
+        middle = g[joint(gt, f"{side}_middle1")]
+        assert np.linalg.norm(hand.points_2d[9] - middle) < 0.06 * height
+        bx0, by0, bx1, by1 = hand.bbox_xyxy
+        assert bx0 < wrist[0] < bx1 and by0 < wrist[1] < by1
+        assert hand.points_3d.shape == (21, 3) and np.allclose(hand.points_3d[0], 0)
+        span = np.linalg.norm(hand.points_3d[12] - hand.points_3d[0])
+        assert 0.1 < span < 0.3, f"wrist to middle tip {span:.3f} m"
+    # face and irises: the left iris is on the person's own left
+    face = person.face
+    assert face is not None and face.points_2d.shape == (NUM_FACE_LANDMARKS, 2)
+    assert face.iris_2d is not None and face.iris_2d.shape == (2, 5, 2)
+    left_eye, right_eye = g[joint(gt, "left_eye_smplhf")], g[joint(gt, "right_eye_smplhf")]
+    eye_gap = np.linalg.norm(left_eye - right_eye)
+    assert np.linalg.norm(face.iris_2d[0, 0] - left_eye) < 0.6 * eye_gap
+    assert np.linalg.norm(face.iris_2d[1, 0] - right_eye) < 0.6 * eye_gap
+
+
+def test_single_person_3d_is_camera_aligned(backend):
+    image, gt = load_still("single_person")
+    person = backend.process_frame(image)[0]
+    b3 = person.body_3d.astype(np.float64)
+    assert np.allclose((b3[23] + b3[24]) / 2, 0, atol=1e-5)
+    g3 = gt["joints_cam"][0, 0]
+    # bone directions against the ground truth's (metric skeletons differ a little)
+    for a, b, ga, gb in ((23, 11, "left_hip", "left_shoulder"), (11, 12, "left_shoulder", "right_shoulder"),
+                         (23, 27, "left_hip", "left_ankle"), (24, 28, "right_hip", "right_ankle")):
+        v = b3[b] - b3[a]
+        w = g3[joint(gt, gb)] - g3[joint(gt, ga)]
+        angle = math.degrees(math.acos(np.dot(v, w) / np.linalg.norm(v) / np.linalg.norm(w)))
+        assert angle < 25, f"{ga}->{gb} off by {angle:.0f} degrees"
+    stature = b3[:, 1].max() - b3[:, 1].min()
+    assert 1.2 < stature < 2.1
+
+
+def test_rotated_image_gives_rotated_3d(backend):
+    """World landmarks are rotated back by the crop's rotation: a person lying
+    sideways in the image (image turned 90 degrees) gets the turned 3D skeleton."""
+    image, _ = load_still("single_person")
+    upright = backend.process_frame(image)[0].body_3d.astype(np.float64)
+    turned_image = np.ascontiguousarray(np.rot90(image, k=-1))  # clockwise: up becomes right
+    people = backend.process_frame(turned_image)
+    assert len(people) == 1
+    turned = people[0].body_3d.astype(np.float64)
+    # clockwise on screen: (x, y) -> (-y, x) in image axes (y down)
+    expected = np.stack([-upright[:, 1], upright[:, 0], upright[:, 2]], axis=1)
+    main = list(MAIN.values())
+    err = np.linalg.norm(turned[main] - expected[main], axis=1)
+    assert np.median(err) < 0.1, f"median joint gap {np.median(err):.3f} m"
+
+
+@pytest.mark.parametrize("scene", ["multi_person", "occlusion", "child_adult"])
+def test_multi_person_count_and_joints(backend, scene):
+    image, gt = load_still(scene)
+    people = backend.process_frame(image)
+    visible = gt["visible_fraction"][:, 0] > 0.3
+    assert int(visible.sum()) <= len(people) <= int(gt["num_people"])
+    pairs = match(people, gt)
+    found = {a for a, _, err in pairs if err < TOLERANCE}
+    missing = [a for a in np.flatnonzero(visible) if a not in found]
+    assert not missing, f"{scene}: people {missing} not found ({[round(e, 3) for _, _, e in pairs]})"
+
+
+def test_nobody_in_a_blank_image(backend):
+    assert backend.process_frame(np.full((480, 640, 3), 90, np.uint8)) == []
