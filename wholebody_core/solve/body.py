@@ -62,6 +62,18 @@ def _torso_model(pelvis: np.ndarray, spine: np.ndarray, offsets: np.ndarray) -> 
     return np.stack([l_hip - r_hip, l_sh - mid, r_sh - mid], 1)
 
 
+def torso_rest_frames(offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pelvis and thorax frames of the rest pose, as the solver measures them.
+
+    Both have x along the rest hip line / shoulder line and y towards the rest
+    mid-shoulder point from the rest mid-hip point. (N, 55, 3) -> (N, 3, 3) x2.
+    """
+    eye = np.broadcast_to(np.eye(3), offsets.shape[:1] + (3, 3))
+    model = _torso_model(eye, eye, offsets)
+    up = 0.5 * (model[:, 1] + model[:, 2])
+    return _triad(model[:, 0], up), _triad(model[:, 1] - model[:, 2], up)
+
+
 def solve_torso(body_3d: np.ndarray, offsets: np.ndarray, enforce_limits: bool
                 ) -> tuple[np.ndarray, np.ndarray]:
     """Global orientation and the shared spine rotation.
@@ -76,11 +88,7 @@ def solve_torso(body_3d: np.ndarray, offsets: np.ndarray, enforce_limits: bool
     l_sh, r_sh = body_3d[:, BODY_INDEX["left_shoulder"]], body_3d[:, BODY_INDEX["right_shoulder"]]
     target = np.stack([l_hip - r_hip, l_sh, r_sh], 1)
     up = 0.5 * (l_sh + r_sh) - 0.5 * (l_hip + r_hip)
-    hip_rest = offsets[:, L_HIP] - offsets[:, R_HIP]
-    sh_rest = offsets[:, L_COLLAR] + offsets[:, L_SHOULDER] - offsets[:, R_COLLAR] - offsets[:, R_SHOULDER]
-    # The rest skeleton's own hip and shoulder lines may not lie exactly along x.
-    rest_pelvis = _triad(hip_rest, np.broadcast_to([0.0, 1.0, 0.0], hip_rest.shape))
-    rest_thorax = _triad(sh_rest, np.broadcast_to([0.0, 1.0, 0.0], sh_rest.shape))
+    rest_pelvis, rest_thorax = torso_rest_frames(offsets)
     pelvis = _triad(l_hip - r_hip, up) @ np.swapaxes(rest_pelvis, -1, -2)
     thorax = _triad(l_sh - r_sh, up) @ np.swapaxes(rest_thorax, -1, -2)
     spine = rotvec_to_rotmat_fast(rotmat_to_rotvec_fast(np.swapaxes(pelvis, -1, -2) @ thorax) / 3.0)

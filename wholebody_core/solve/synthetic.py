@@ -17,7 +17,7 @@ import numpy as np
 from ..landmarks.types import FaceObservation, HandObservation, PersonObservation
 from ..maths.kinematics import forward_kinematics
 from ..skeleton import JOINT_INDEX, NUM_JOINTS, rest_joints_to_offsets
-from .body import _torso_model
+from .body import _torso_model, torso_rest_frames
 from .geometry import cross, axis_angle_rotmat, normalize, rotation_between_batch, rotvec_to_rotmat_fast
 from .landmark_map import body_landmarks_from_pose, face_landmarks_from_pose, hand_landmarks_from_pose
 from .limits import LOWER_RAD, TWIST_AXIS, UPPER_RAD
@@ -56,9 +56,7 @@ def _spine_for_torso_line(rng: np.random.Generator, off: np.ndarray, margin: flo
     lo, hi = LOWER_RAD[6], UPPER_RAD[6]
     yz = rng.uniform(-1.0, 1.0, (n, 2)) * margin * np.array([hi[1], hi[2]])
     eye = np.broadcast_to(np.eye(3), (n, 3, 3))
-    hip_rest = off[:, 1] - off[:, 2]
-    x = normalize(hip_rest)
-    z_axis = normalize(cross(x, np.array([0.0, 1.0, 0.0])))
+    z_axis = torso_rest_frames(off)[0][:, :, 2]
 
     def lean(a: np.ndarray) -> np.ndarray:
         spine = rotvec_to_rotmat_fast(np.concatenate([a[:, None], yz], 1))
