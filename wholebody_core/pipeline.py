@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -100,29 +101,40 @@ def resolve_intrinsics(info: MediaInfo, options: CaptureOptions) -> np.ndarray:
 
 
 def resolve_device(requested: str) -> str:
-    """'auto' -> 'cuda' when torch sees a GPU, else 'cpu'; a missing GPU for 'cuda' is an error."""
+    """'auto' -> 'cuda' when torch sees a GPU, else 'cpu'; a missing GPU for 'cuda' is an error.
+
+    torch is imported only where a GPU could exist (an NVIDIA driver is present), so
+    CPU-only runs do not pay its import time.
+    """
     if requested not in ("auto", "cpu", "cuda"):
         raise InputError(f"--device must be cpu, cuda or auto, not {requested!r}.")
     if requested == "cpu":
         return "cpu"
-    try:
-        import torch
-        has_cuda = bool(torch.cuda.is_available())
-    except ImportError:
-        has_cuda = False
+    has_cuda = False
+    if Path("/proc/driver/nvidia").exists() or shutil.which("nvidia-smi"):
+        try:
+            import torch
+            has_cuda = bool(torch.cuda.is_available())
+        except ImportError:
+            has_cuda = False
     if requested == "cuda" and not has_cuda:
         raise InputError("--device cuda was asked for but no CUDA GPU is available; use --device cpu or auto.")
     return "cuda" if has_cuda else "cpu"
 
 
 def _base_rest_joints(options: CaptureOptions) -> np.ndarray | None:
+    """The user's SMPL-X rest skeleton (zero betas), or None for the built-in one.
+
+    The model is built through the ``smplx`` package (which checks it against our
+    numpy reader); the rest joints come from the numpy reader.
+    """
     if options.smplx_model is None:
         return None
-    from .body_model import load_smplx_model_data, resolve_smplx_model_path, rest_joints_for_betas
+    from .body_model import load_smplx_model_data, load_through_smplx, resolve_smplx_model_path, rest_joints_for_betas
 
     path = resolve_smplx_model_path(options.smplx_model)
-    model = load_smplx_model_data(path)
-    return rest_joints_for_betas(model, np.zeros(10))
+    load_through_smplx(path)
+    return rest_joints_for_betas(load_smplx_model_data(path), np.zeros(10))
 
 
 class _Solver:
@@ -142,7 +154,8 @@ class _Solver:
     def flush(self) -> None:
         if not self._pending:
             return
-        from .solve.solver import fit_rest_joints, solve_poses
+        from .solve.rest_fit import fit_rest_joints
+        from .solve.solver import solve_poses
 
         for _, track_id, obs, _ in self._pending:
             record = self.tracks.setdefault(track_id, _TrackRecord())
