@@ -44,7 +44,7 @@ class LandmarkOptions:
     # Video policy (when `previous` is given): run the detector every `detect_every`
     # frames and whenever a tracked person is lost, on the full frame plus
     # `tiles_per_pass` of the tiles in turn (all tiles on a first frame or a still).
-    detect_every: int = 1
+    detect_every: int = 2
     tiles_per_pass: int = 1
     min_hand_presence: float = 0.5
     min_wrist_visibility: float = 0.1  # MediaPipe Holistic's gate for hand crops
@@ -192,6 +192,11 @@ class MediapipeTfliteBackend:
 
     def _face(self, image_rgb, body: BodyLandmarks, previous_face: FaceObservation | None) -> FaceObservation | None:
         prev_pts = None if previous_face is None else np.asarray(previous_face.points_2d, dtype=np.float64)
+        if prev_pts is not None:
+            # last frame's mesh must still sit on this body's face
+            width = float(np.ptp(prev_pts[:, 0])) + 1.0
+            if np.linalg.norm(prev_pts.mean(axis=0) - body.points_px[0]) > width:
+                prev_pts = None
         face: FaceLandmarks = self.face(image_rgb, body.points_px, prev_pts)
         if face.presence < FACE_FLAG_THRESHOLD and prev_pts is not None:
             face = self.face(image_rgb, body.points_px, None)

@@ -127,16 +127,17 @@ class FaceLandmarker:
 
     def __call__(self, image_rgb: np.ndarray, body_px: np.ndarray,
                  previous_points_px: np.ndarray | None = None) -> FaceLandmarks:
-        """Mesh from the body's face points (or last frame's mesh), refined once on
-        the ROI of the first mesh, then the irises."""
+        """Mesh on the ROI of last frame's mesh (MediaPipe's tracking), or else from
+        the body's face points and then once more on the ROI of that first mesh;
+        then the irises."""
         self.last_iris_ms = 0.0
         if previous_points_px is not None:
-            first = self.mesh(image_rgb, face_roi_from_mesh(previous_points_px))
+            face = self.mesh(image_rgb, face_roi_from_mesh(previous_points_px))
         else:
             first = self.mesh(image_rgb, face_roi_from_body(body_px))
-        face = self.mesh(image_rgb, face_roi_from_mesh(first.points_px))
-        if face.presence < first.presence:
-            face = first
+            face = self.mesh(image_rgb, face_roi_from_mesh(first.points_px))
+            if face.presence < first.presence:
+                face = first
         if face.presence >= FACE_FLAG_THRESHOLD:
             self.iris(image_rgb, face)
         return face
