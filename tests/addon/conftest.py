@@ -18,6 +18,8 @@ bpy = pytest.importorskip("bpy")
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = "wholebody_mocap"
+CORE_PYTHON = REPO_ROOT / ".venv" / "bin" / "python" if (REPO_ROOT / ".venv" / "bin" / "python").exists() \
+    else Path(sys.executable)
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the test helpers next to this file
 _PACKAGE_PARENT = Path(tempfile.mkdtemp(prefix="wholebody_addon_path_"))
 os.symlink(REPO_ROOT, _PACKAGE_PARENT / PACKAGE)
@@ -36,9 +38,6 @@ def addon_package():
     module = addon_utils.enable(PACKAGE, default_set=True, handle_error=None)
     if module is None:
         pytest.fail("addon_utils.enable could not load the add-on")
-    prefs = bpy.context.preferences.addons[PACKAGE].preferences
-    prefs.core_python = str(REPO_ROOT / ".venv" / "bin" / "python") \
-        if (REPO_ROOT / ".venv" / "bin" / "python").exists() else sys.executable
     yield module
     addon_utils.disable(PACKAGE, default_set=True, handle_error=None)
 
@@ -47,5 +46,8 @@ def addon_package():
 def clean_scene(addon_package):
     """An empty scene with the add-on still enabled."""
     bpy.ops.wm.read_homefile(use_empty=True)
-    assert bpy.context.preferences.addons.get(PACKAGE) is not None
+    addon = bpy.context.preferences.addons.get(PACKAGE)
+    assert addon is not None
+    # the core's Python: this repository's environment (re-enabling the add-on resets it)
+    addon.preferences.core_python = str(CORE_PYTHON)
     yield bpy.context.scene

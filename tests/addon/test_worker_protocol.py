@@ -1,7 +1,6 @@
 """The capture worker: the real core CLI as a child process of bpy from PyPI."""
 from __future__ import annotations
 
-import sys
 import threading
 import time
 from pathlib import Path
@@ -10,14 +9,12 @@ import bpy
 import numpy as np
 import pytest
 
-from conftest import PACKAGE, REPO_ROOT
+from conftest import CORE_PYTHON, PACKAGE
 from wholebody_mocap.addon import operators_capture
 from wholebody_mocap.addon.worker import (EXIT_CANCELLED, CaptureRequest, WorkerProcess,
                                           capture_command, default_output_path)
 
 cv2 = pytest.importorskip("cv2")
-CORE_PYTHON = str(REPO_ROOT / ".venv" / "bin" / "python") \
-    if (REPO_ROOT / ".venv" / "bin" / "python").exists() else sys.executable
 
 
 def _video(path: Path, frames: int, size=(160, 120)) -> Path:
@@ -38,7 +35,7 @@ def test_records_arrive_in_order(tmp_path):
     video = _video(tmp_path / "room.mp4", 24)
     output = default_output_path(video)
     assert output == tmp_path / "room.capture.npz"
-    worker = WorkerProcess(capture_command(CORE_PYTHON, CaptureRequest(str(video), str(output), stride=2)))
+    worker = WorkerProcess(capture_command(str(CORE_PYTHON), CaptureRequest(str(video), str(output), stride=2)))
     records = []
     while (code := worker.returncode()) is None:
         records += worker.poll()
@@ -93,7 +90,7 @@ def test_cancel_stops_the_worker_and_leaves_nothing(clean_scene, tmp_path):
 def test_worker_exit_status_on_sigterm(tmp_path):
     video = _video(tmp_path / "long.mp4", 2000)
     output = tmp_path / "long.capture.npz"
-    worker = WorkerProcess(capture_command(CORE_PYTHON, CaptureRequest(str(video), str(output))))
+    worker = WorkerProcess(capture_command(str(CORE_PYTHON), CaptureRequest(str(video), str(output))))
     deadline = time.monotonic() + 60
     records = []
     while not any(r["event"] == "progress" for r in records) and time.monotonic() < deadline:
