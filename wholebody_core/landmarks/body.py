@@ -13,7 +13,11 @@ Facts from ``modules/pose_landmark/pose_landmark_by_roi_cpu.pbtxt``,
   ROI rotation);
 - tracking ROI: centre aux 33, side 2 |aux34 - aux33|, rotation target 90 degrees,
   scale 1.25, square_long.
-(MediaPipe also refines x, y with the 64 x 64 heatmap ``Identity_3``; we do not.)
+- RefineLandmarksFromHeatmapCalculator (``calculators/util/refine_landmarks_from_
+  heatmap_calculator.cc``, kernel_size 7): each landmark's x, y become the
+  sigmoid-weighted mean position over a 7 x 7 window of its channel of the 64 x 64
+  heatmap ``Identity_3`` around it, when the window's peak is confident enough.
+  (MediaPipe divides the cell index by 64; we use the cell centre, + 0.5.)
 """
 from __future__ import annotations
 
@@ -56,11 +60,36 @@ def roi_from_aux_points(aux_px: np.ndarray) -> RotatedRect:
     return transform_rect(raw, 1.25, 1.25, square_long=True)
 
 
+def refine_from_heatmap(points_norm: np.ndarray, heatmap: np.ndarray, kernel_size: int = 7,
+                        min_confidence: float = 0.5) -> np.ndarray:
+    """(N, 2) normalised crop points, (h, w, N) heatmap logits -> refined (N, 2)."""
+    h, w, n = heatmap.shape
+    out = np.array(points_norm, dtype=np.float64, copy=True)
+    offset = (kernel_size - 1) // 2
+    for i in range(min(n, len(out))):
+        col, row = int(out[i, 0] * w), int(out[i, 1] * h)
+        if not (0 <= col < w and 0 <= row < h):
+            continue
+        r0, r1 = max(0, row - offset), min(h, row + offset + 1)
+        c0, c1 = max(0, col - offset), min(w, col + offset + 1)
+        conf = 1.0 / (1.0 + np.exp(-heatmap[r0:r1, c0:c1, i].astype(np.float64)))
+        total = conf.sum()
+        if conf.max() >= min_confidence and total > 0:
+            rows, cols = np.mgrid[r0:r1, c0:c1]
+            out[i, 0] = ((cols * conf).sum() / total + 0.5) / w
+            out[i, 1] = ((rows * conf).sum() / total + 0.5) / h
+    return out
+
+
 def decode_body_outputs(landmarks_raw: np.ndarray, world_raw: np.ndarray, presence: float,
-                        roi: RotatedRect) -> BodyLandmarks:
-    """Raw model outputs (195,), (117,) -> :class:`BodyLandmarks` in the full frame."""
+                        roi: RotatedRect, heatmap: np.ndarray | None = None) -> BodyLandmarks:
+    """Raw model outputs (195,), (117,), optional (64, 64, 39) heatmap ->
+    :class:`BodyLandmarks` in the full frame."""
     lm = landmarks_raw.reshape(NUM_ALL, 5).astype(np.float64)
-    points_px = crop_to_image(roi, lm[:, :2] / INPUT_SIZE)
+    points_norm = lm[:, :2] / INPUT_SIZE
+    if heatmap is not None:
+        points_norm = refine_from_heatmap(points_norm, heatmap)
+    points_px = crop_to_image(roi, points_norm)
     world = rotate_xy(world_raw.reshape(NUM_ALL, 3)[:NUM_BODY].astype(np.float64), roi.rotation)
     world -= (world[LEFT_HIP] + world[RIGHT_HIP]) / 2.0
     return BodyLandmarks(
@@ -73,12 +102,14 @@ def decode_body_outputs(landmarks_raw: np.ndarray, world_raw: np.ndarray, presen
 class BodyLandmarker:
     """Runs the body landmark model on a rotated crop."""
 
-    def __init__(self, num_threads: int = 2, models_dir=None):
+    def __init__(self, num_threads: int = 2, models_dir=None, refine: bool = True):
         self._model = TfliteModel(model_path("pose_landmark_full", models_dir), num_threads)
-        self._model.require_outputs("Identity", "Identity_1", "Identity_4")
+        self._model.require_outputs("Identity", "Identity_1", "Identity_3", "Identity_4")
+        self.refine = refine
 
     def __call__(self, image_rgb: np.ndarray, roi: RotatedRect) -> BodyLandmarks:
         crop = crop_image(image_rgb, roi, INPUT_SIZE, INPUT_SIZE)
         out = self._model.run(crop.astype(np.float32)[None] / 255.0)
         return decode_body_outputs(out["Identity"][0], out["Identity_4"][0],
-                                   float(out["Identity_1"].reshape(-1)[0]), roi)
+                                   float(out["Identity_1"].reshape(-1)[0]), roi,
+                                   out["Identity_3"][0] if self.refine else None)
