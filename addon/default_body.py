@@ -38,13 +38,13 @@ def joint_radius(joint_name: str) -> float:
     return 0.02
 
 
-def _lathe(profile: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[tuple[int, ...]]]:
+def _lathe(profile: np.ndarray) -> tuple[np.ndarray, list[tuple[int, ...]]]:
     """A closed surface of revolution about local +z.
 
     Args:
         profile: (R, 2) (z, radius) from pole to pole; the first and last radius are 0.
     Returns:
-        vertices (V, 3), unused, faces (quads and pole triangles, local indices).
+        vertices (V, 3) and faces (quads and pole triangles, local indices).
     """
     rings = profile[1:-1]
     angles = np.linspace(0.0, 2.0 * np.pi, _AROUND, endpoint=False)
@@ -64,7 +64,7 @@ def _lathe(profile: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[tuple[int,
             faces.append((a + k, a + k1, b + k1, b + k))
         base = 1 + (len(rings) - 1) * _AROUND
         faces.append((base + k, base + k1, last))
-    return verts, None, faces
+    return verts, faces
 
 
 def _capsule_profile(length: float, r0: float, r1: float) -> np.ndarray:
@@ -110,7 +110,7 @@ def _parts(rest: np.ndarray):
 def _head(rest: np.ndarray) -> tuple[np.ndarray, list]:
     """An ellipsoid head (model frame), centred above the head joint."""
     alphas = np.linspace(0.0, np.pi, 2 * _CAP_RINGS + 3)
-    verts, _, faces = _lathe(np.stack([-np.cos(alphas), np.sin(alphas)], axis=-1))
+    verts, faces = _lathe(np.stack([-np.cos(alphas), np.sin(alphas)], axis=-1))
     # lathe axis (local z) -> model y (up); semi-axes x 0.078, y 0.11, z 0.095
     to_model = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
     scaled = verts * np.array([0.078, 0.095, 0.11])
@@ -140,13 +140,13 @@ def body_geometry(rest_joints_model: np.ndarray) -> tuple[np.ndarray, list, np.n
         length = float(np.linalg.norm(p1 - p0))
         if length < 1e-6:
             continue
-        verts, _, faces = _lathe(_capsule_profile(length, r0, r1))
+        verts, faces = _lathe(_capsule_profile(length, r0, r1))
         add(verts @ _frame_along(p1 - p0).T + p0, faces, joint)
     verts, faces = _head(rest_joints_model)
     add(verts, faces, JOINT_INDEX["head"])
     for eye in ("left_eye_smplhf", "right_eye_smplhf"):
         centre = rest_joints_model[JOINT_INDEX[eye]]
-        verts, _, faces = _lathe(_capsule_profile(0.0, 0.013, 0.013))
+        verts, faces = _lathe(_capsule_profile(0.0, 0.013, 0.013))
         add(verts + centre, faces, JOINT_INDEX[eye])
     return np.concatenate(all_verts), all_faces, np.concatenate(owners)
 

@@ -193,6 +193,13 @@ class WHOLEBODY_OT_capture(bpy.types.Operator):
         context.window_manager.event_timer_remove(self._timer)
         return self._finish(context, code)
 
+    def cancel(self, context):
+        """Blender ends the modal operator (a file is loaded, Blender quits): stop the worker."""
+        if self._timer is not None:
+            context.window_manager.event_timer_remove(self._timer)
+        cancel_running_capture()
+        context.window_manager.wholebody_progress.running = False
+
 
 class WHOLEBODY_OT_cancel_capture(bpy.types.Operator):
     """Stop the running capture; the scene stays as it was"""
