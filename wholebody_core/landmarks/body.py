@@ -62,22 +62,30 @@ def roi_from_aux_points(aux_px: np.ndarray) -> RotatedRect:
 
 def refine_from_heatmap(points_norm: np.ndarray, heatmap: np.ndarray, kernel_size: int = 7,
                         min_confidence: float = 0.5) -> np.ndarray:
-    """(N, 2) normalised crop points, (h, w, N) heatmap logits -> refined (N, 2)."""
+    """(N, 2) normalised crop points, (h, w, N) heatmap logits -> refined (N, 2).
+
+    Cells outside the heatmap count as zero confidence (MediaPipe shrinks the window)."""
     h, w, n = heatmap.shape
     out = np.array(points_norm, dtype=np.float64, copy=True)
+    count = min(n, len(out))
+    col = np.floor(out[:count, 0] * w).astype(np.int64)
+    row = np.floor(out[:count, 1] * h).astype(np.int64)
+    inside = (col >= 0) & (col < w) & (row >= 0) & (row < h)
     offset = (kernel_size - 1) // 2
-    for i in range(min(n, len(out))):
-        col, row = int(out[i, 0] * w), int(out[i, 1] * h)
-        if not (0 <= col < w and 0 <= row < h):
-            continue
-        r0, r1 = max(0, row - offset), min(h, row + offset + 1)
-        c0, c1 = max(0, col - offset), min(w, col + offset + 1)
-        conf = 1.0 / (1.0 + np.exp(-heatmap[r0:r1, c0:c1, i].astype(np.float64)))
-        total = conf.sum()
-        if conf.max() >= min_confidence and total > 0:
-            rows, cols = np.mgrid[r0:r1, c0:c1]
-            out[i, 0] = ((cols * conf).sum() / total + 0.5) / w
-            out[i, 1] = ((rows * conf).sum() / total + 0.5) / h
+    steps = np.arange(-offset, offset + 1)
+    rows = row[:, None] + steps            # (count, k)
+    cols = col[:, None] + steps
+    valid = ((rows >= 0) & (rows < h))[:, :, None] & ((cols >= 0) & (cols < w))[:, None, :]
+    logits = heatmap[np.clip(rows, 0, h - 1)[:, :, None], np.clip(cols, 0, w - 1)[:, None, :],
+                     np.arange(count)[:, None, None]].astype(np.float64)
+    conf = np.where(valid, 1.0 / (1.0 + np.exp(-logits)), 0.0)   # (count, k, k)
+    total = conf.sum(axis=(1, 2))
+    ok = inside & (conf.max(axis=(1, 2)) >= min_confidence) & (total > 0)
+    safe = np.where(total > 0, total, 1.0)
+    mean_row = (conf * rows[:, :, None]).sum(axis=(1, 2)) / safe
+    mean_col = (conf * cols[:, None, :]).sum(axis=(1, 2)) / safe
+    out[:count, 0] = np.where(ok, (mean_col + 0.5) / w, out[:count, 0])
+    out[:count, 1] = np.where(ok, (mean_row + 0.5) / h, out[:count, 1])
     return out
 
 

@@ -71,3 +71,31 @@ def test_heatmap_refinement_moves_points_to_the_confident_peak():
     out = refine_from_heatmap(points, heatmap)
     np.testing.assert_allclose(out[0], [30.5 / 64, 20.5 / 64], atol=1e-3)
     np.testing.assert_allclose(out[1], points[1])  # nothing confident: unchanged
+
+
+def slow_refine(points, heatmap, k=7, min_conf=0.5):
+    """MediaPipe's loop, written plainly (cell centres: + 0.5)."""
+    h, w, n = heatmap.shape
+    out = points.copy()
+    for i in range(n):
+        c, r = int(np.floor(points[i, 0] * w)), int(np.floor(points[i, 1] * h))
+        if not (0 <= c < w and 0 <= r < h):
+            continue
+        s = wc = wr = mx = 0.0
+        for rr in range(max(0, r - k // 2), min(h, r + k // 2 + 1)):
+            for cc in range(max(0, c - k // 2), min(w, c + k // 2 + 1)):
+                conf = 1 / (1 + math.exp(-heatmap[rr, cc, i]))
+                s += conf
+                wc += cc * conf
+                wr += rr * conf
+                mx = max(mx, conf)
+        if mx >= min_conf and s > 0:
+            out[i] = [(wc / s + 0.5) / w, (wr / s + 0.5) / h]
+    return out
+
+
+def test_heatmap_refinement_matches_the_slow_reference():
+    rng = np.random.default_rng(3)
+    heatmap = rng.normal(-2, 3, (64, 64, 39)).astype(np.float32)
+    points = rng.uniform(-0.05, 1.05, (39, 2))
+    np.testing.assert_allclose(refine_from_heatmap(points, heatmap), slow_refine(points, heatmap), atol=1e-9)
