@@ -146,3 +146,28 @@ def test_multi_person_count_and_joints(backend, scene):
 
 def test_nobody_in_a_blank_image(backend):
     assert backend.process_frame(np.full((480, 640, 3), 90, np.uint8)) == []
+
+
+def test_small_pedestrians_60_to_150_px(backend):
+    """Six copies of the rendered person, scaled to 60-150 px tall, side by side on
+    a stretched background: every one is found (the detector's tiles)."""
+    image, gt = load_still("single_person")
+    g = gt["joints_2d"][0, 0].astype(np.float64)
+    x0, y0, x1, y1 = gt["bbox_full"][0, 0]
+    margin = 0.08 * (y1 - y0)
+    x0, y0 = int(x0 - margin), int(y0 - margin)
+    x1, y1 = int(x1 + margin), int(min(y1 + margin, image.shape[0]))
+    patch = image[y0:y1, x0:x1]
+    canvas = cv2.resize(image[:, :200], (640, 480))
+    truth = []
+    for height, left in zip((60, 75, 90, 105, 125, 150), (20, 120, 215, 320, 430, 530)):
+        s = height / float(gt["bbox_full"][0, 0, 3] - gt["bbox_full"][0, 0, 1])
+        small = cv2.resize(patch, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
+        top = 300 - small.shape[0] + int(0.3 * height)
+        canvas[top:top + small.shape[0], left:left + small.shape[1]] = small
+        truth.append((g - [x0, y0] + 0.5) * s - 0.5 + [left, top])
+    people = backend.process_frame(canvas)
+    assert len(people) == 6
+    fake_gt = {"joint_names": gt["joint_names"], "joints_2d": np.stack(truth)[:, None]}
+    errors = sorted(err for _, _, err in match(people, fake_gt))
+    assert len(errors) == 6 and errors[-1] < 0.1, errors
