@@ -62,6 +62,12 @@ class WHOLEBODY_OT_import_capture(bpy.types.Operator, ImportHelper):
     def poll(cls, context):
         return context.scene is not None and (context.mode == "OBJECT")
 
+    def invoke(self, context, event):
+        # the panel's button passes the capture it just made: import it without asking
+        if self.filepath and os.path.isfile(bpy.path.abspath(self.filepath)):
+            return self.execute(context)
+        return ImportHelper.invoke(self, context, event)
+
     def execute(self, context):
         filepath = bpy.path.abspath(self.filepath)
         if not os.path.isfile(filepath):
