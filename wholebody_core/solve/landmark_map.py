@@ -11,12 +11,12 @@ Approximations, stated once:
   index knuckles (MCP) and the thumb's MCP, rigid with the hand (wrist frame).
 - ``*_heel`` and ``*_foot_index`` are rigid with the ankle frame (the SMPL-X foot
   joint, the toes, is never rotated by the solver).
-- Face points: a hand-made table of about thirty face-mesh indices (eye corners,
-  lids, nose, forehead, face sides, lips, chin) in the head frame of an adult; the
-  lower lip, chin and jaw-line points move with the jaw. The remaining mesh points
-  of the 468 are filler points on the front of a head ellipsoid, rigid with the
-  head, only so that a synthetic mesh has the full shape; the solver never reads
-  them.
+- Face points: MediaPipe's canonical face model (:mod:`.face_model`) in the head
+  frame, its eyeballs on the skeleton's eye joints; the points below the mouth
+  corners (lower lip, chin, jaw line) move with the jaw. BlazePose's face points
+  are the matching mesh points (nose tip 1, eye corners 33/133/362/263 moved
+  1.5 cm forward, mouth corners 61/291); its ears sit behind the face's side
+  points. The eye and ear placements were measured on one render: rough.
 """
 from __future__ import annotations
 
@@ -24,53 +24,28 @@ import numpy as np
 
 from ..landmarks.types import BODY_LANDMARK_NAMES, HAND_LANDMARK_NAMES, NUM_FACE_LANDMARKS
 from ..skeleton import JOINT_INDEX, PARENTS, default_rest_joints
+from .face_model import canonical_face_cm
 
 _DEFAULT_REST = default_rest_joints()
 _DEFAULT_HEIGHT = float(_DEFAULT_REST[JOINT_INDEX["head"], 1] - _DEFAULT_REST[JOINT_INDEX["left_ankle"], 1])
 BODY_INDEX = {name: i for i, name in enumerate(BODY_LANDMARK_NAMES)}
 HAND_INDEX = {name: i for i, name in enumerate(HAND_LANDMARK_NAMES)}
 
-# Face-mesh index -> (offset from the head joint in the head's rest frame for the
-# built-in adult, metres; True if the point moves with the jaw).
-FACE_KEYPOINTS: dict[int, tuple[tuple[float, float, float], bool]] = {
-    10: ((0.000, 0.145, 0.100), False),    # forehead top
-    151: ((0.000, 0.120, 0.108), False),   # forehead
-    168: ((0.000, 0.082, 0.108), False),   # nose bridge between the eyes
-    6: ((0.000, 0.068, 0.113), False),     # nose bridge
-    1: ((0.000, 0.035, 0.128), False),     # nose tip
-    2: ((0.000, 0.022, 0.115), False),     # below the nose
-    33: ((-0.045, 0.076, 0.087), False),   # right eye outer corner (own right)
-    133: ((-0.014, 0.074, 0.096), False),  # right eye inner corner
-    159: ((-0.030, 0.081, 0.097), False),  # right upper lid
-    145: ((-0.030, 0.069, 0.096), False),  # right lower lid
-    263: ((0.045, 0.076, 0.087), False),    # left eye outer corner
-    362: ((0.014, 0.074, 0.096), False),    # left eye inner corner
-    386: ((0.030, 0.081, 0.097), False),    # left upper lid
-    374: ((0.030, 0.069, 0.096), False),    # left lower lid
-    234: ((-0.072, 0.060, 0.030), False),   # right side of the face
-    454: ((0.072, 0.060, 0.030), False),    # left side of the face
-    127: ((-0.070, 0.078, 0.025), False),   # right temple
-    356: ((0.070, 0.078, 0.025), False),    # left temple
-    61: ((-0.025, 0.002, 0.105), False),    # right mouth corner
-    291: ((0.025, 0.002, 0.105), False),    # left mouth corner
-    0: ((0.000, 0.012, 0.117), False),     # upper lip, outer
-    13: ((0.000, 0.004, 0.112), False),    # upper lip, inner
-    14: ((0.000, 0.000, 0.111), True),     # lower lip, inner
-    17: ((0.000, -0.012, 0.112), True),    # lower lip, outer
-    152: ((0.000, -0.045, 0.102), True),   # chin
-    148: ((-0.020, -0.042, 0.097), True),  # chin, right
-    377: ((0.020, -0.042, 0.097), True),   # chin, left
-    172: ((-0.060, -0.005, 0.045), True),  # jaw angle, right
-    397: ((0.060, -0.005, 0.045), True),   # jaw angle, left
-}
-FACE_RIGID_IDX = np.array([i for i, (_, jaw) in FACE_KEYPOINTS.items() if not jaw])
-FACE_JAW_IDX = np.array([i for i, (_, jaw) in FACE_KEYPOINTS.items() if jaw])
+_CANONICAL_CM = canonical_face_cm()
+# Upper face (above the upper lip): rigid with the head. Below the mouth corners:
+# moves with the jaw (lower lip, chin, jaw line).
+FACE_RIGID_IDX = np.nonzero(_CANONICAL_CM[:, 1] > -2.0)[0]
+FACE_JAW_IDX = np.nonzero(_CANONICAL_CM[:, 1] < -4.45)[0]
 # Eye corners per eye (own left, own right): outer, inner.
 EYE_CORNER_IDX = np.array([[263, 362], [33, 133]])
 EYEBALL_RADIUS = 0.0115   # metres, adult
 _EYEBALL_BEHIND_CORNERS = 0.010
 _IRIS_RADIUS = 0.006
-EAR_OFFSET_LEFT = (0.075, 0.055, -0.005)  # head frame, adult
+# BlazePose's ear points, in the canonical face model's frame (cm), and how far in
+# front of the eye corners its eye points sit: measured against the face mesh's
+# head rotation on our own render (tests/media/single_person.png); rough.
+EAR_LEFT_CM = (7.8, 2.0, -5.2)
+BODY_EYE_FORWARD_CM = 1.5
 
 
 def skeleton_scale(rest_joints: np.ndarray) -> np.ndarray:
@@ -83,22 +58,26 @@ def skeleton_scale(rest_joints: np.ndarray) -> np.ndarray:
 def face_rest_points(rest_joints: np.ndarray) -> np.ndarray:
     """All 468 face-mesh points in the head's rest frame, origin at the head joint.
 
+    MediaPipe's canonical face, scaled with the skeleton and placed so that its
+    eyeballs sit on the skeleton's eye joints.
+
     Args:
         rest_joints: (..., 55, 3).
     Returns:
-        (..., 468, 3) metres (see the module docstring for the filler points).
+        (..., 468, 3) metres.
     """
-    n = NUM_FACE_LANDMARKS
-    golden = np.pi * (3.0 - np.sqrt(5.0))
-    k = np.arange(n)
-    z = 1.0 - (k + 0.5) / n                 # 1 .. 0: front hemisphere only
-    r = np.sqrt(1.0 - z * z)
-    pts = np.stack([r * np.cos(golden * k) * 0.075, r * np.sin(golden * k) * 0.095 + 0.06,
-                    z * 0.10 + 0.01], -1)
-    for idx, (off, _) in FACE_KEYPOINTS.items():
-        pts[idx] = off
-    scale = skeleton_scale(rest_joints)
-    return pts * scale[..., None, None]
+    return _canonical_in_head(_CANONICAL_CM, rest_joints)
+
+
+def _canonical_in_head(points_cm: np.ndarray, rest_joints: np.ndarray) -> np.ndarray:
+    """(K, 3) canonical-face points (cm) -> (..., K, 3) head rest frame, metres."""
+    scale = skeleton_scale(rest_joints)[..., None, None]
+    canon_m = _CANONICAL_CM * 0.01
+    eyes_canon = canon_m[EYE_CORNER_IDX].mean(axis=(0, 1)) - np.array([0.0, 0.0, _EYEBALL_BEHIND_CORNERS])
+    eyes_rest = 0.5 * (rest_joints[..., JOINT_INDEX["left_eye_smplhf"], :]
+                       + rest_joints[..., JOINT_INDEX["right_eye_smplhf"], :]) - rest_joints[..., JOINT_INDEX["head"], :]
+    offset = eyes_rest[..., None, :] - scale * eyes_canon
+    return scale * (points_cm * 0.01) + offset
 
 
 def eyeball_centres_rest(rest_joints: np.ndarray) -> np.ndarray:
@@ -127,13 +106,14 @@ def body_landmark_rig(rest_joints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     face_map = {"nose": [1], "left_eye_inner": [362], "left_eye": [362, 263], "left_eye_outer": [263],
                 "right_eye_inner": [133], "right_eye": [133, 33], "right_eye_outer": [33],
                 "mouth_left": [291], "mouth_right": [61]}
+    eye_forward = np.array([0.0, 0.0, BODY_EYE_FORWARD_CM * 0.01]) * scale
     for name, idx in face_map.items():
         joint_of[BODY_INDEX[name]] = head
-        offsets[..., BODY_INDEX[name], :] = face[..., idx, :].mean(-2)
-    for side, sign in (("left", 1.0), ("right", -1.0)):
-        ear = np.array(EAR_OFFSET_LEFT) * np.array([sign, 1.0, 1.0])
+        offsets[..., BODY_INDEX[name], :] = face[..., idx, :].mean(-2) + (eye_forward if "eye" in name else 0.0)
+    ears = _canonical_in_head(np.array([EAR_LEFT_CM, (-EAR_LEFT_CM[0],) + EAR_LEFT_CM[1:]]), rest_joints)
+    for e, (side, sign) in enumerate((("left", 1.0), ("right", -1.0))):
         joint_of[BODY_INDEX[f"{side}_ear"]] = head
-        offsets[..., BODY_INDEX[f"{side}_ear"], :] = ear * scale
+        offsets[..., BODY_INDEX[f"{side}_ear"], :] = ears[..., e, :]
         for part in ("shoulder", "elbow", "wrist", "hip", "knee", "ankle"):
             joint_of[BODY_INDEX[f"{side}_{part}"]] = JOINT_INDEX[f"{side}_{part}"]
         wrist = JOINT_INDEX[f"{side}_wrist"]
