@@ -23,15 +23,16 @@ IMAGE_SIZE = (640, 480)
 def synthetic_capture(path: Path, num_people: int = 2, num_frames: int = 12, *, seed: int = 0,
                       invalid: dict[int, list[int]] | None = None, source: str = "clip.mp4",
                       principal=(330.0, 228.0), fps: float = 30.0, frame_offset: int = 0,
-                      stride: int = 1, floor_tilt_deg: float = 0.0, pose_noise: float = 0.25):
+                      stride: int = 1, floor_tilt_deg: float = 0.0, pose_noise: float = 0.25,
+                      focal_y_px: float = FOCAL_PX, image_size=IMAGE_SIZE):
     """Writes a capture of people walking in front of a camera; returns (path, capture).
 
     People stand on a floor 1.5 m below the camera (tilted by ``floor_tilt_deg``
     about the camera's x axis), facing roughly towards it.
     """
     rng = np.random.default_rng(seed)
-    K = np.array([[FOCAL_PX, 0.0, principal[0]], [0.0, FOCAL_PX, principal[1]], [0.0, 0.0, 1.0]])
-    capture = empty_capture(num_people, num_frames, source=source, fps=fps, image_size=IMAGE_SIZE,
+    K = np.array([[FOCAL_PX, 0.0, principal[0]], [0.0, focal_y_px, principal[1]], [0.0, 0.0, 1.0]])
+    capture = empty_capture(num_people, num_frames, source=source, fps=fps, image_size=image_size,
                             intrinsics=K, backend="synthetic-test")
     capture.frame_indices = frame_offset + stride * np.arange(num_frames, dtype=np.int64)
     capture.person_ids = np.arange(num_people, dtype=np.int64) * 3 + 1
@@ -80,7 +81,7 @@ def synthetic_capture(path: Path, num_people: int = 2, num_frames: int = 12, *, 
                                           capture.root_position).astype(np.float32)
     for p in range(num_people):
         x0y0 = capture.joints_cam[p, :, :, :2] / capture.joints_cam[p, :, :, 2:]
-        px = x0y0 * FOCAL_PX + np.array(principal)
+        px = x0y0 * np.array([FOCAL_PX, focal_y_px]) + np.array(principal)
         capture.bbox[p] = np.concatenate([px.min(axis=1), px.max(axis=1)], axis=-1)
     write_capture(path, capture)
     return path, capture

@@ -103,7 +103,8 @@ def test_importing_twice_never_clobbers(clean_scene, capture_file):
     _import(path, body="DEFAULT")
     first = {o.name for o in bpy.data.collections["walk capture"].objects}
     first_actions = {a.name for a in bpy.data.actions}
-    _import(path, body="DEFAULT")
+    # the second time as the panel's button does it (invoke with the file already chosen)
+    assert bpy.ops.wholebody.import_capture("INVOKE_DEFAULT", filepath=str(path), body="DEFAULT") == {"FINISHED"}
     second_collection = [c for c in bpy.data.collections if c.name.startswith("walk capture.")]
     assert len(second_collection) == 1
     second = {o.name for o in second_collection[0].objects}
@@ -151,3 +152,23 @@ def test_floor_puts_feet_on_z0_and_keeps_the_view(clean_scene, tmp_path):
                                        (capture.intrinsics @ root)[:2] / root[2], atol=1.0)
             heights.append(heads[list(floor.FOOT_JOINTS)][:, 2].min())
     assert np.percentile(heights, 5) == pytest.approx(floor.FOOT_JOINT_HEIGHT_M, abs=0.01)
+
+
+@pytest.mark.parametrize("focal_y, size, principal", [
+    (900.0, (480, 640), (250.0, 300.0)),     # portrait image
+    (850.0, (640, 480), (300.0, 260.0)),     # non-square pixels (fy < fx)
+    (960.0, (640, 360), (330.0, 170.0)),     # non-square pixels (fy > fx)
+])
+def test_every_joint_projects_onto_its_pixel(clean_scene, tmp_path, focal_y, size, principal):
+    path, capture = synthetic_capture(tmp_path / "cam.capture.npz", num_people=2, num_frames=2,
+                                      focal_y_px=focal_y, image_size=size, principal=principal, source="cam.mp4")
+    _import(path, body="NONE")
+    scene = clean_scene
+    assert (scene.render.resolution_x, scene.render.resolution_y) == size
+    for person, armature in enumerate(_armatures(bpy.data.collections["cam capture"])):
+        scene.frame_set(int(capture.frame_indices[1]) + 1)
+        heads = bone_heads_world(scene, armature)
+        joints = capture.joints_cam[person, 1].astype(np.float64)
+        joints_px = (joints @ capture.intrinsics.T)[:, :2] / joints[:, 2:]
+        projected = np.array([project_px(scene, scene.camera, h) for h in heads])
+        np.testing.assert_allclose(projected, joints_px, atol=1.0)
