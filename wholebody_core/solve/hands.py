@@ -24,20 +24,22 @@ for _f in ("index", "middle", "ring", "pinky"):
 _BODY_HAND_POINTS = ("pinky", "index", "thumb")
 
 
-def hand_rotation_from_hand_points(points_3d: np.ndarray, rest_joints: np.ndarray, side: str) -> np.ndarray:
+def hand_rotation_from_hand_points(points_3d: np.ndarray, rest_joints: np.ndarray, side: str
+                                   ) -> tuple[np.ndarray, np.ndarray]:
     """World rotation of the wrist (the hand's global rotation) from the palm points.
 
     Args:
         points_3d: (N, 21, 3) hand landmarks, camera axes; rest_joints (N, 55, 3).
         side: "left" or "right".
     Returns:
-        (N, 3, 3) camera axes.
+        (N, 3, 3) camera axes, and (N,) the palm's size relative to the skeleton's
+        (about 0 for a degenerate hand).
     """
     idx = np.array([HAND_INDEX[n] for n in _PALM_POINTS])
     joints = np.array([JOINT_INDEX[f"{side}_{n}"] for n in _PALM_JOINTS])
     rest = rest_joints[:, joints] - rest_joints[:, joints[:1]]
-    rot, _, _ = umeyama(rest, points_3d[:, idx], np.ones(idx.shape))
-    return rot
+    rot, scale, _ = umeyama(rest, points_3d[:, idx], np.ones(idx.shape))
+    return rot, scale
 
 
 def hand_rotation_from_body_points(body_3d: np.ndarray, visibility: np.ndarray, rig_offsets: np.ndarray,

@@ -133,8 +133,8 @@ def _solve_arms(local, spine3_world, body_3d, body_2d, observations, rest, offse
         local[:, shoulder] = chain.local_a
         pts, boxes, seen = _hand_arrays(observations, side, options.use_hands)
         wrist_px = body_2d[:, BODY_INDEX[f"{side}_wrist"], :2]
-        hand_ok = seen & hand_near_wrist(boxes, wrist_px)
-        hand_world = hand_rotation_from_hand_points(pts, rest, side)
+        hand_world, palm_scale = hand_rotation_from_hand_points(pts, rest, side)
+        hand_ok = seen & hand_near_wrist(boxes, wrist_px) & (palm_scale > 1e-6)
         local[:, elbow], local[:, wrist], _ = integrate_hand(
             chain.world_a, chain.local_b_swing, offsets[:, wrist], body_hand, hand_world, hand_ok,
             elbow, wrist, enforce)
@@ -189,6 +189,10 @@ def solve_poses(observations: list[PersonObservation], rest_joints: np.ndarray,
 
     head_world, head_pos = head_from_body_points(body_3d, vis, rig_offsets[:, HEAD_POINT_IDX])
     face_seen, has_iris, p3, p2, iris = _face_arrays(observations, options.use_face)
+    if face_seen.any():
+        # A degenerate mesh (all points together) does not count as a seen face.
+        _, scale_all, _ = head_from_face(p3, rest)
+        face_seen &= scale_all > 1e-9
     if face_seen.any():
         f = face_seen
         rot, scale, trans = head_from_face(p3[f], rest[f])

@@ -127,3 +127,20 @@ def test_empty_and_malformed_inputs():
     obs[0].body_3d[3, 1] = np.nan
     with pytest.raises(InputError):
         solve_poses(obs, REST, SolveOptions())
+
+
+def test_degenerate_landmarks_give_finite_poses_and_are_not_used(recwarn):
+    obs = synthetic_observations(random_local_rotmat(np.random.default_rng(0), 3, REST), REST)
+    obs[0].body_3d[:] = 0.0
+    obs[0].left_hand.points_3d[:] = 0.0
+    obs[0].face.points_3d[:] = 0.0
+    rng = np.random.default_rng(1)
+    obs[1].body_3d = rng.normal(size=(33, 3))
+    obs[1].face.points_3d = rng.normal(size=(468, 3))
+    obs[2].body_3d[:] = obs[2].body_3d[:1]
+    solved = solve_poses(obs, REST, SolveOptions())
+    assert np.isfinite(solved.full_pose_rotvec).all() and np.isfinite(solved.joints_rel_cam).all()
+    assert not solved.hand_valid[0, 0] and solved.hand_valid[0, 1]
+    assert not solved.face_valid[0] and solved.face_valid[1]
+    assert within_limits(rotvec_to_rotmat(solved.full_pose_rotvec), np.arange(55), tol_rad=2e-3).all()
+    assert not [w for w in recwarn.list if issubclass(w.category, RuntimeWarning)]
