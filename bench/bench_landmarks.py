@@ -162,7 +162,10 @@ def render_crowd(seed: int, n: int = 7, width: int = 640, height: int = 480, foc
 
 
 def recall(args) -> None:
-    backend = create_landmark_backend("mediapipe-tflite", LandmarkOptions(num_threads=args.threads))
+    backend = create_landmark_backend("mediapipe-tflite", LandmarkOptions(
+        num_threads=args.threads, detector=args.detector, hands=False, face=False,
+        tile_fractions=tuple(float(v) for v in args.tiles.split(",") if v)))
+    print(f"detector {args.detector}, tiles {args.tiles or 'none'}; body landmarks only")
     cases = []
     for gt_path in sorted(MEDIA.glob("*.gt.npz")):
         gt = np.load(gt_path, allow_pickle=False)
@@ -199,6 +202,9 @@ def main() -> None:
     parser.add_argument("--size", default="640x480", help="resize the image to WxH first")
     parser.add_argument("--recall", action="store_true", help="measure person recall instead of speed")
     parser.add_argument("--crowds", type=int, default=4, help="drawn crowd scenes for --recall")
+    parser.add_argument("--detector", default="blazepose", help="person detector for --recall")
+    parser.add_argument("--tiles", default=",".join(str(f) for f in LandmarkOptions.tile_fractions),
+                        help="detector tile fractions for --recall, comma-separated ('' for none)")
     args = parser.parse_args()
     if args.recall:
         recall(args)
