@@ -17,7 +17,7 @@ def user_data_dir(create: bool = False) -> Path:
     as a legacy add-on, a folder in Blender's config directory."""
     try:
         return Path(bpy.utils.extension_path_user(ROOT_PACKAGE, create=create))
-    except ValueError:  # not loaded as an extension (legacy add-on, tests)
+    except (AttributeError, ValueError):  # a legacy add-on (tests, Blender < 4.2)
         folder = Path(bpy.utils.user_resource("CONFIG", path=ROOT_PACKAGE.rpartition(".")[2]))
         if create:
             folder.mkdir(parents=True, exist_ok=True)

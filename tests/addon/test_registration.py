@@ -129,3 +129,16 @@ def test_missing_file_is_an_error_report(clean_scene, tmp_path):
     with pytest.raises(RuntimeError, match="not a readable capture file"):
         bpy.ops.wholebody.import_capture(filepath=str(bad))
     assert len(bpy.data.objects) == 0 and len(bpy.data.collections) == 0
+
+
+def test_install_dependencies_reports_a_missing_python(clean_scene, tmp_path):
+    from wholebody_mocap.addon.operators_install import install_state
+
+    prefs = bpy.context.preferences.addons[PACKAGE].preferences
+    prefs.base_python = str(tmp_path / "no_such_python")
+    try:
+        with pytest.raises(RuntimeError, match="Python for installing"):
+            bpy.ops.wholebody.install_dependencies()
+    finally:
+        prefs.base_python = ""
+    assert install_state.worker is None
