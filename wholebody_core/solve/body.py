@@ -39,7 +39,7 @@ def _triad(x_dir: np.ndarray, up_dir: np.ndarray) -> np.ndarray:
     return np.stack([x, y, z], -1)
 
 
-def _torso_model(pelvis: np.ndarray, spine: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+def torso_points_model(pelvis: np.ndarray, spine: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     """Model residual targets: hip vector, shoulders from the mid-hip point.
 
     Args:
@@ -69,7 +69,7 @@ def torso_rest_frames(offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     mid-shoulder point from the rest mid-hip point. (N, 55, 3) -> (N, 3, 3) x2.
     """
     eye = np.broadcast_to(np.eye(3), offsets.shape[:1] + (3, 3))
-    model = _torso_model(eye, eye, offsets)
+    model = torso_points_model(eye, eye, offsets)
     up = 0.5 * (model[:, 1] + model[:, 2])
     return _triad(model[:, 0], up), _triad(model[:, 1] - model[:, 2], up)
 
@@ -96,7 +96,7 @@ def solve_torso(body_3d: np.ndarray, offsets: np.ndarray, enforce_limits: bool
     eps = 1e-6
     for _ in range(_GN_STEPS):
         def residual(sp):
-            return (_torso_model(pelvis, sp, offsets)[:, 1:] - target[:, 1:]).reshape(n, 6)
+            return (torso_points_model(pelvis, sp, offsets)[:, 1:] - target[:, 1:]).reshape(n, 6)
         r0 = residual(spine)
         jac = np.empty((n, 6, 3))
         for a in range(3):

@@ -74,8 +74,8 @@ def _canonical_in_head(points_cm: np.ndarray, rest_joints: np.ndarray) -> np.nda
     scale = skeleton_scale(rest_joints)[..., None, None]
     canon_m = _CANONICAL_CM * 0.01
     eyes_canon = canon_m[EYE_CORNER_IDX].mean(axis=(0, 1)) - np.array([0.0, 0.0, _EYEBALL_BEHIND_CORNERS])
-    eyes_rest = 0.5 * (rest_joints[..., JOINT_INDEX["left_eye_smplhf"], :]
-                       + rest_joints[..., JOINT_INDEX["right_eye_smplhf"], :]) - rest_joints[..., JOINT_INDEX["head"], :]
+    eyes = rest_joints[..., [JOINT_INDEX["left_eye_smplhf"], JOINT_INDEX["right_eye_smplhf"]], :]
+    eyes_rest = eyes.mean(-2) - rest_joints[..., JOINT_INDEX["head"], :]
     offset = eyes_rest[..., None, :] - scale * eyes_canon
     return scale * (points_cm * 0.01) + offset
 

@@ -13,7 +13,7 @@ import dataclasses
 
 import numpy as np
 
-from .geometry import cross, axis_angle_rotmat, normalize, rotation_between_batch, swing_twist, twist_angle_fit
+from .geometry import axis_angle_rotmat, cross, normalize, rotation_between_batch, swing_twist, twist_angle_fit
 from .limits import LOWER_RAD, TWIST_AXIS, UPPER_RAD, clamp_to_limits
 
 _STRAIGHT_SIN = np.sin(np.radians(20.0))  # below this bend the fallback takes over the twist

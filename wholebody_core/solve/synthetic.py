@@ -17,8 +17,8 @@ import numpy as np
 from ..landmarks.types import FaceObservation, HandObservation, PersonObservation
 from ..maths.kinematics import forward_kinematics
 from ..skeleton import JOINT_INDEX, NUM_JOINTS, rest_joints_to_offsets
-from .body import _torso_model, torso_rest_frames
-from .geometry import cross, axis_angle_rotmat, normalize, rotation_between_batch, rotvec_to_rotmat_fast
+from .body import torso_points_model, torso_rest_frames
+from .geometry import axis_angle_rotmat, cross, normalize, rotation_between_batch, rotvec_to_rotmat_fast
 from .landmark_map import body_landmarks_from_pose, face_landmarks_from_pose, hand_landmarks_from_pose
 from .limits import LOWER_RAD, TWIST_AXIS, UPPER_RAD
 
@@ -60,7 +60,7 @@ def _spine_for_torso_line(rng: np.random.Generator, off: np.ndarray, margin: flo
 
     def lean(a: np.ndarray) -> np.ndarray:
         spine = rotvec_to_rotmat_fast(np.concatenate([a[:, None], yz], 1))
-        model = _torso_model(eye, spine, off)
+        model = torso_points_model(eye, spine, off)
         up = 0.5 * (model[:, 1] + model[:, 2])
         return np.sum(up * z_axis, -1)
 
@@ -167,15 +167,15 @@ def synthetic_observations(local_rotmat: np.ndarray, rest_joints: np.ndarray, rn
             for side in ("left", "right"):
                 wrist = joints_cam[i, JOINT_INDEX[f"{side}_wrist"]]
                 px = _project(hand_pts[side][i] + wrist, focal_px, centre)
-                hand = HandObservation(points_2d=px, points_3d=hand_pts[side][i] + rng.normal(scale=noise_m, size=(21, 3)),
-                                       score=1.0, bbox_xyxy=_box(px, 0.3))
+                noisy = hand_pts[side][i] + rng.normal(scale=noise_m, size=(21, 3))
+                hand = HandObservation(points_2d=px, points_3d=noisy, score=1.0, bbox_xyxy=_box(px, 0.3))
                 setattr(obs, f"{side}_hand", hand)
         if face:
             scale = 7.0   # the face mesh's arbitrary units per metre
             centred = (face_pts[i] - face_pts[i].mean(0)) * scale
             px = _project(face_pts[i], focal_px, centre)
-            obs.face = FaceObservation(points_2d=px, points_3d=centred + rng.normal(scale=noise_m * scale, size=(468, 3)),
-                                       score=1.0, bbox_xyxy=_box(px, 0.2),
+            noisy = centred + rng.normal(scale=noise_m * scale, size=(468, 3))
+            obs.face = FaceObservation(points_2d=px, points_3d=noisy, score=1.0, bbox_xyxy=_box(px, 0.2),
                                        iris_2d=_project(iris[i], focal_px, centre))
         out.append(obs)
     return out
