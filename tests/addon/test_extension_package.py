@@ -27,6 +27,8 @@ from bl_ext.user_default.wholebody_mocap.addon import preferences
 print("USER_DIR", preferences.user_data_dir(create=True))
 assert bpy.ops.wholebody.import_capture(filepath=capture_path, body="DEFAULT") == {"FINISHED"}
 print("ARMATURES", sorted(o.name for o in bpy.data.objects if o.type == "ARMATURE"))
+# inside Blender there is no scipy, torch or OpenCV: the add-on must not need them
+print("HEAVY", sorted({m.split(".")[0] for m in sys.modules} & {"scipy", "torch", "cv2", "smplx", "mediapipe"}))
 '''
 
 
@@ -59,4 +61,5 @@ def test_manifest_validates_builds_and_installs(tmp_path):
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     assert f"USER_DIR {user}/extensions/.user/user_default/wholebody_mocap" in run.stdout
     assert "ARMATURES ['pkg_person1', 'pkg_person4']" in run.stdout
+    assert "HEAVY []" in run.stdout
     assert (user / "extensions" / "user_default" / "wholebody_mocap" / "blender_manifest.toml").is_file()
