@@ -178,9 +178,10 @@ class WHOLEBODY_OT_capture(bpy.types.Operator):
         worker = capture_state.worker
         if event.type == "ESC" and event.value == "PRESS":
             capture_state.cancel_requested = True
-        if capture_state.cancel_requested and worker.returncode() is None:
-            worker.cancel()
-        if event.type != "TIMER" and not capture_state.cancel_requested:
+        if capture_state.cancel_requested:
+            worker.request_stop()   # never blocks: the timer keeps polling until it exits
+            context.window_manager.wholebody_progress.message = "Cancelling..."
+        if event.type != "TIMER":
             return {"PASS_THROUGH"}
         self._drain(context)
         progress = context.window_manager.wholebody_progress

@@ -16,6 +16,7 @@ import os
 import queue
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 from ..wholebody_core.capture_format import SUFFIX
@@ -91,6 +92,7 @@ class WorkerProcess:
         self.records: queue.Queue = queue.Queue()
         self.log: collections.deque = collections.deque(maxlen=log_lines)
         self.cancelled = False
+        self._stop_sent_at: float | None = None
         self._process = subprocess.Popen(
             self.args, cwd=str(cwd), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, text=True, encoding="utf-8", errors="replace", bufsize=1,
@@ -146,6 +148,18 @@ class WorkerProcess:
         for thread in self._threads:
             thread.join(timeout)
         return code
+
+    def request_stop(self, kill_after: float = 10.0) -> None:
+        """Non-blocking cancel for a UI timer: SIGTERM once, SIGKILL when overdue."""
+        self.cancelled = True
+        if self._process.poll() is not None:
+            return
+        now = time.monotonic()
+        if self._stop_sent_at is None:
+            self._stop_sent_at = now
+            self._process.terminate()
+        elif now - self._stop_sent_at > kill_after:
+            self._process.kill()
 
     def cancel(self, timeout: float = 10.0) -> int:
         """SIGTERM, then SIGKILL after ``timeout`` seconds; returns the exit status."""

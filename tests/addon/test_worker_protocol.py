@@ -115,3 +115,18 @@ def test_bad_input_becomes_an_error_report(clean_scene, tmp_path):
             bpy.ops.wholebody.capture(filepath=str(bad))
     finally:
         prefs.core_python = saved
+
+
+def test_request_stop_never_blocks_and_ends_the_worker(tmp_path):
+    video = _video(tmp_path / "long.mp4", 2000)
+    worker = WorkerProcess(capture_command(str(CORE_PYTHON), CaptureRequest(str(video), str(tmp_path / "x.capture.npz"))))
+    deadline = time.monotonic() + 60
+    while not any(r["event"] == "start" for r in worker.poll()) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    started = time.monotonic()
+    worker.request_stop()
+    assert time.monotonic() - started < 0.1
+    while (code := worker.returncode()) is None and time.monotonic() < deadline:
+        worker.request_stop()   # what the modal timer does on every tick
+        time.sleep(0.05)
+    assert code == EXIT_CANCELLED and _leftovers(tmp_path) == []
