@@ -16,11 +16,8 @@ import pytest
 
 bpy = pytest.importorskip("bpy")
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-PACKAGE = "wholebody_mocap"
-CORE_PYTHON = REPO_ROOT / ".venv" / "bin" / "python" if (REPO_ROOT / ".venv" / "bin" / "python").exists() \
-    else Path(sys.executable)
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the test helpers next to this file
+from addon_paths import CORE_PYTHON, PACKAGE, REPO_ROOT  # noqa: E402
 _PACKAGE_PARENT = Path(tempfile.mkdtemp(prefix="wholebody_addon_path_"))
 os.symlink(REPO_ROOT, _PACKAGE_PARENT / PACKAGE)
 sys.path.insert(0, str(_PACKAGE_PARENT))

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import bpy
 
-from conftest import REPO_ROOT
+from addon_paths import REPO_ROOT
 
 BLENDER_EXT = Path(bpy.utils.system_resource("SCRIPTS")) / "addons_core" / "bl_pkg" / "cli" / "blender_ext.py"
 

@@ -5,7 +5,7 @@ import addon_utils
 import bpy
 import pytest
 
-from conftest import PACKAGE
+from addon_paths import PACKAGE
 
 CLASS_NAMES = ("WHOLEBODY_PT_mocap", "WHOLEBODY_PG_settings", "WHOLEBODY_PG_progress",
                "WHOLEBODY_AP_preferences")

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from capture_factory import synthetic_capture
-from conftest import PACKAGE
+from addon_paths import PACKAGE
 from scene_checks import keyed_frames
 from wholebody_mocap.addon import axis_conversion
 from wholebody_mocap.wholebody_core import body_model

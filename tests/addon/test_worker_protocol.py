@@ -9,7 +9,7 @@ import bpy
 import numpy as np
 import pytest
 
-from conftest import CORE_PYTHON, PACKAGE
+from addon_paths import CORE_PYTHON, PACKAGE
 from wholebody_mocap.addon import operators_capture
 from wholebody_mocap.addon.worker import (EXIT_CANCELLED, CaptureRequest, WorkerProcess,
                                           capture_command, default_output_path)
