@@ -39,7 +39,8 @@ def _triad(x_dir: np.ndarray, up_dir: np.ndarray) -> np.ndarray:
     return np.stack([x, y, z], -1)
 
 
-def torso_points_model(pelvis: np.ndarray, spine: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+def torso_points_model(pelvis: np.ndarray, spine: np.ndarray, offsets: np.ndarray, hip_marks: np.ndarray
+                       ) -> np.ndarray:
     """Model residual targets: hip vector, shoulders from the mid-hip point.
 
     Args:
@@ -50,8 +51,8 @@ def torso_points_model(pelvis: np.ndarray, spine: np.ndarray, offsets: np.ndarra
     def rot(r, v):
         return np.einsum("nij,nj->ni", r, v)
 
-    l_hip = rot(pelvis, offsets[:, L_HIP])
-    r_hip = rot(pelvis, offsets[:, R_HIP])
+    l_hip = rot(pelvis, hip_marks[:, 0])
+    r_hip = rot(pelvis, hip_marks[:, 1])
     mid = 0.5 * (l_hip + r_hip)
     w1 = pelvis @ spine
     w2 = w1 @ spine
@@ -62,25 +63,26 @@ def torso_points_model(pelvis: np.ndarray, spine: np.ndarray, offsets: np.ndarra
     return np.stack([l_hip - r_hip, l_sh - mid, r_sh - mid], 1)
 
 
-def torso_rest_frames(offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def torso_rest_frames(offsets: np.ndarray, hip_marks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Pelvis and thorax frames of the rest pose, as the solver measures them.
 
     Both have x along the rest hip line / shoulder line and y towards the rest
     mid-shoulder point from the rest mid-hip point. (N, 55, 3) -> (N, 3, 3) x2.
     """
     eye = np.broadcast_to(np.eye(3), offsets.shape[:1] + (3, 3))
-    model = torso_points_model(eye, eye, offsets)
+    model = torso_points_model(eye, eye, offsets, hip_marks)
     up = 0.5 * (model[:, 1] + model[:, 2])
     return _triad(model[:, 0], up), _triad(model[:, 1] - model[:, 2], up)
 
 
-def solve_torso(body_3d: np.ndarray, offsets: np.ndarray, enforce_limits: bool
+def solve_torso(body_3d: np.ndarray, offsets: np.ndarray, hip_marks: np.ndarray, enforce_limits: bool
                 ) -> tuple[np.ndarray, np.ndarray]:
     """Global orientation and the shared spine rotation.
 
     Args:
         body_3d: (N, 33, 3) BlazePose points, origin mid-hip, camera axes.
-        offsets: (N, 55, 3) rest offsets of the person's skeleton.
+        offsets: (N, 55, 3) rest offsets of the person's skeleton; hip_marks
+            (N, 2, 3) the hip landmarks' rest offsets from the pelvis (left, right).
     Returns:
         pelvis_world (N, 3, 3) (= global orientation) and spine_local (N, 3, 3).
     """
@@ -88,7 +90,7 @@ def solve_torso(body_3d: np.ndarray, offsets: np.ndarray, enforce_limits: bool
     l_sh, r_sh = body_3d[:, BODY_INDEX["left_shoulder"]], body_3d[:, BODY_INDEX["right_shoulder"]]
     target = np.stack([l_hip - r_hip, l_sh, r_sh], 1)
     up = 0.5 * (l_sh + r_sh) - 0.5 * (l_hip + r_hip)
-    rest_pelvis, rest_thorax = torso_rest_frames(offsets)
+    rest_pelvis, rest_thorax = torso_rest_frames(offsets, hip_marks)
     pelvis = _triad(l_hip - r_hip, up) @ np.swapaxes(rest_pelvis, -1, -2)
     thorax = _triad(l_sh - r_sh, up) @ np.swapaxes(rest_thorax, -1, -2)
     spine = rotvec_to_rotmat_fast(rotmat_to_rotvec_fast(np.swapaxes(pelvis, -1, -2) @ thorax) / 3.0)
@@ -96,7 +98,7 @@ def solve_torso(body_3d: np.ndarray, offsets: np.ndarray, enforce_limits: bool
     eps = 1e-6
     for _ in range(_GN_STEPS):
         def residual(sp):
-            return (torso_points_model(pelvis, sp, offsets)[:, 1:] - target[:, 1:]).reshape(n, 6)
+            return (torso_points_model(pelvis, sp, offsets, hip_marks)[:, 1:] - target[:, 1:]).reshape(n, 6)
         r0 = residual(spine)
         jac = np.empty((n, 6, 3))
         for a in range(3):
@@ -111,8 +113,8 @@ def solve_torso(body_3d: np.ndarray, offsets: np.ndarray, enforce_limits: bool
     return pelvis, spine
 
 
-def solve_collars(body_3d: np.ndarray, offsets: np.ndarray, pelvis: np.ndarray, spine: np.ndarray,
-                  enforce_limits: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def solve_collars(body_3d: np.ndarray, offsets: np.ndarray, hip_marks: np.ndarray, pelvis: np.ndarray,
+                  spine: np.ndarray, enforce_limits: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Collar swings that carry each shoulder joint onto its landmark.
 
     Returns:
@@ -125,7 +127,7 @@ def solve_collars(body_3d: np.ndarray, offsets: np.ndarray, pelvis: np.ndarray, 
     w1 = pelvis @ spine
     w2 = w1 @ spine
     w3 = w2 @ spine
-    mid = 0.5 * (rot(pelvis, offsets[:, L_HIP]) + rot(pelvis, offsets[:, R_HIP]))
+    mid = 0.5 * (rot(pelvis, hip_marks[:, 0]) + rot(pelvis, hip_marks[:, 1]))
     spine3 = rot(pelvis, offsets[:, SPINE1]) + rot(w1, offsets[:, SPINE2]) + rot(w2, offsets[:, SPINE3]) - mid
     out = []
     for collar, shoulder, name in ((L_COLLAR, L_SHOULDER, "left_shoulder"), (R_COLLAR, R_SHOULDER, "right_shoulder")):

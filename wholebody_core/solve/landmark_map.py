@@ -7,6 +7,8 @@ joint's rest frame (SMPL-X model axes, metres). The solver assumes exactly these
 correspondences; the synthetic tests generate landmarks with the same functions.
 
 Approximations, stated once:
+- BlazePose's hips are :data:`HIP_LANDMARK_LATERAL` outside the SMPL-X hip
+  joints along the pelvis's x axis (rigid with the pelvis).
 - BlazePose ``*_pinky``, ``*_index`` and ``*_thumb`` are taken as the pinky and
   index knuckles (MCP) and the thumb's MCP, rigid with the hand (wrist frame).
 - ``*_heel`` and ``*_foot_index`` are rigid with the ankle frame (the SMPL-X foot
@@ -46,6 +48,12 @@ _IRIS_RADIUS = 0.006
 # head rotation on our own render (tests/media/single_person.png); rough.
 EAR_LEFT_CM = (7.8, 2.0, -5.2)
 BODY_EYE_FORWARD_CM = 1.5
+# BlazePose's hip points lie outside SMPL-X's hip joints, rigid with the pelvis:
+# about 23 cm apart on our render against 11 cm between the built-in skeleton's
+# hip joints. Metres for the built-in adult, along the pelvis's own x axis; it
+# scales with the skeleton's hip width.
+HIP_LANDMARK_LATERAL = 0.055
+_DEFAULT_HIP_WIDTH = float(np.linalg.norm(_DEFAULT_REST[1] - _DEFAULT_REST[2]))
 
 
 def skeleton_scale(rest_joints: np.ndarray) -> np.ndarray:
@@ -90,7 +98,8 @@ def eyeball_centres_rest(rest_joints: np.ndarray) -> np.ndarray:
 
 
 def body_landmark_rig(rest_joints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The joint each BlazePose landmark hangs on and its offset in that joint's frame.
+    """The joint each BlazePose landmark hangs on and its offset in that joint's frame
+    (the hips hang on the pelvis, outside the hip joints).
 
     Args:
         rest_joints: (..., 55, 3).
@@ -103,6 +112,7 @@ def body_landmark_rig(rest_joints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     face = face_rest_points(rest_joints)
     scale = skeleton_scale(rest_joints)[..., None]
     head = JOINT_INDEX["head"]
+    hip_scale = np.linalg.norm(rest_joints[..., 1, :] - rest_joints[..., 2, :], axis=-1)[..., None] / _DEFAULT_HIP_WIDTH
     face_map = {"nose": [1], "left_eye_inner": [362], "left_eye": [362, 263], "left_eye_outer": [263],
                 "right_eye_inner": [133], "right_eye": [133, 33], "right_eye_outer": [33],
                 "mouth_left": [291], "mouth_right": [61]}
@@ -114,8 +124,12 @@ def body_landmark_rig(rest_joints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     for e, (side, sign) in enumerate((("left", 1.0), ("right", -1.0))):
         joint_of[BODY_INDEX[f"{side}_ear"]] = head
         offsets[..., BODY_INDEX[f"{side}_ear"], :] = ears[..., e, :]
-        for part in ("shoulder", "elbow", "wrist", "hip", "knee", "ankle"):
+        for part in ("shoulder", "elbow", "wrist", "knee", "ankle"):
             joint_of[BODY_INDEX[f"{side}_{part}"]] = JOINT_INDEX[f"{side}_{part}"]
+        hip = JOINT_INDEX[f"{side}_hip"]
+        joint_of[BODY_INDEX[f"{side}_hip"]] = JOINT_INDEX["pelvis"]
+        offsets[..., BODY_INDEX[f"{side}_hip"], :] = (rest_joints[..., hip, :] - rest_joints[..., 0, :]
+                                                      + np.array([sign * HIP_LANDMARK_LATERAL, 0.0, 0.0]) * hip_scale)
         wrist = JOINT_INDEX[f"{side}_wrist"]
         for name, joint in (("pinky", "pinky1"), ("index", "index1"), ("thumb", "thumb2")):
             joint_of[BODY_INDEX[f"{side}_{name}"]] = wrist

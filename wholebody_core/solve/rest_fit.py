@@ -3,7 +3,8 @@ the limb lengths seen in the body landmarks (robust median over frames).
 
 Segments and what they scale (offsets of the built-in skeleton, both sides):
 upper arm (shoulder->elbow) the elbows; forearm (elbow->wrist) the wrists; thigh
-(hip->knee) the knees; shin (knee->ankle) the ankles; hip width the hips' x;
+(hip joint->knee) the knees; shin (knee->ankle) the ankles; hip width (BlazePose's
+hips lie outside the hip joints, see :mod:`.landmark_map`) the hips' x;
 shoulder width the collars' and shoulders' x; torso (mid-hip -> mid-shoulder) the
 y components of the hips, spine, collars and shoulders. Everything else (head,
 neck, feet, hands) scales with the median of those ratios.
@@ -15,7 +16,8 @@ import numpy as np
 from ..errors import InputError
 from ..landmarks.types import PersonObservation
 from ..skeleton import JOINT_INDEX, NUM_JOINTS, default_rest_offsets, offsets_to_rest_joints
-from .landmark_map import BODY_INDEX
+from .geometry import normalize
+from .landmark_map import BODY_INDEX, HIP_LANDMARK_LATERAL
 
 _RATIO_RANGE = (0.6, 1.5)
 _MIN_VISIBILITY = 0.5
@@ -75,11 +77,20 @@ def fit_rest_joints(observations: list[PersonObservation], base_rest_joints: np.
         return float(np.linalg.norm(default[_joint(a)] - default[_joint(b)]))
 
     ratios: dict[str, float] = {}
+    # BlazePose's hips lie outside the hip joints by a lateral offset that scales
+    # with the hip width: width_seen = ratio * (joint width + 2 * lateral).
+    l_hip, r_hip = body[:, BODY_INDEX["left_hip"]], body[:, BODY_INDEX["right_hip"]]
+    joint_width = default_len("left_hip", "right_hip")
+    ratios["hips"] = (_segment_lengths(body, vis, [("left_hip", "right_hip")])
+                      / (joint_width + 2.0 * HIP_LANDMARK_LATERAL))
+    lateral = HIP_LANDMARK_LATERAL * ratios["hips"] * normalize(l_hip - r_hip)
+    joints = body.copy()
+    joints[:, BODY_INDEX["left_hip"]] -= lateral
+    joints[:, BODY_INDEX["right_hip"]] += lateral
     for seg, (a, b) in {"upper_arm": ("shoulder", "elbow"), "forearm": ("elbow", "wrist"),
                         "thigh": ("hip", "knee"), "shin": ("knee", "ankle")}.items():
-        seen = _segment_lengths(body, vis, [(f"left_{a}", f"left_{b}"), (f"right_{a}", f"right_{b}")])
+        seen = _segment_lengths(joints, vis, [(f"left_{a}", f"left_{b}"), (f"right_{a}", f"right_{b}")])
         ratios[seg] = seen / default_len(f"left_{a}", f"left_{b}")
-    ratios["hips"] = _segment_lengths(body, vis, [("left_hip", "right_hip")]) / default_len("left_hip", "right_hip")
     ratios["shoulders"] = (_segment_lengths(body, vis, [("left_shoulder", "right_shoulder")])
                            / default_len("left_shoulder", "right_shoulder"))
     torso_rest = np.linalg.norm(0.5 * (default[_joint("left_shoulder")] + default[_joint("right_shoulder")])

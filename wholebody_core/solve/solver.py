@@ -109,6 +109,9 @@ def _solve_legs(local, body_3d, vis, offsets, rig_offsets, enforce):
     for side in ("left", "right"):
         hip, knee, ankle = (JOINT_INDEX[f"{side}_{j}"] for j in ("hip", "knee", "ankle"))
         b = {j: body_3d[:, BODY_INDEX[f"{side}_{j}"]] for j in ("hip", "knee", "ankle", "heel", "foot_index")}
+        # The hip joint, inside BlazePose's hip point (both rigid with the pelvis).
+        mark = rig_offsets[:, BODY_INDEX[f"{side}_hip"]] - offsets[:, hip]
+        b["hip"] = b["hip"] - np.einsum("nij,nj->ni", pelvis, mark)
         idx = [BODY_INDEX[f"{side}_heel"], BODY_INDEX[f"{side}_foot_index"]]
         foot_world = kabsch(rig_offsets[:, idx], np.stack([b["heel"], b["foot_index"]], 1) - b["ankle"][:, None],
                             np.clip(vis[:, idx], 0.05, 1.0))
@@ -178,10 +181,11 @@ def solve_poses(observations: list[PersonObservation], rest_joints: np.ndarray,
     _, rig_offsets = body_landmark_rig(rest)
     local = np.broadcast_to(np.eye(3), (n, NUM_JOINTS, 3, 3)).copy()
 
-    pelvis, spine = solve_torso(body_3d, offsets, enforce)
+    hip_marks = rig_offsets[:, [BODY_INDEX["left_hip"], BODY_INDEX["right_hip"]]]
+    pelvis, spine = solve_torso(body_3d, offsets, hip_marks, enforce)
     local[:, 0] = pelvis
     local[:, [3, 6, 9]] = spine[:, None]
-    collars, spine3_world, spine3_pos = solve_collars(body_3d, offsets, pelvis, spine, enforce)
+    collars, spine3_world, spine3_pos = solve_collars(body_3d, offsets, hip_marks, pelvis, spine, enforce)
     local[:, 13], local[:, 14] = collars[:, 0], collars[:, 1]
     _solve_legs(local, body_3d, vis, offsets, rig_offsets, enforce)
     hand_valid = _solve_arms(local, spine3_world, body_3d, body_2d, observations, rest, offsets, rig_offsets,

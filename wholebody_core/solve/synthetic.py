@@ -19,7 +19,8 @@ from ..maths.kinematics import forward_kinematics
 from ..skeleton import JOINT_INDEX, NUM_JOINTS, rest_joints_to_offsets
 from .body import torso_points_model, torso_rest_frames
 from .geometry import axis_angle_rotmat, cross, normalize, rotation_between_batch, rotvec_to_rotmat_fast
-from .landmark_map import body_landmarks_from_pose, face_landmarks_from_pose, hand_landmarks_from_pose
+from .landmark_map import (BODY_INDEX, body_landmark_rig, body_landmarks_from_pose, face_landmarks_from_pose,
+                           hand_landmarks_from_pose)
 from .limits import LOWER_RAD, TWIST_AXIS, UPPER_RAD
 
 _AXES = np.eye(3)
@@ -48,7 +49,8 @@ def _swing_only(rng: np.random.Generator, v: np.ndarray, max_rad: float) -> np.n
     return axis_angle_rotmat(tilt, angle)
 
 
-def _spine_for_torso_line(rng: np.random.Generator, off: np.ndarray, margin: float) -> np.ndarray:
+def _spine_for_torso_line(rng: np.random.Generator, off: np.ndarray, hip_marks: np.ndarray, margin: float
+                          ) -> np.ndarray:
     """Random shared spine rotation S (twist, sideways bend) whose forward bend is set
     so that the mid-shoulder point lies straight above the mid-hip point in the pelvis's frame
     (the solver's torso model: the pelvis leans with the torso line)."""
@@ -56,11 +58,11 @@ def _spine_for_torso_line(rng: np.random.Generator, off: np.ndarray, margin: flo
     lo, hi = LOWER_RAD[6], UPPER_RAD[6]
     yz = rng.uniform(-1.0, 1.0, (n, 2)) * margin * np.array([hi[1], hi[2]])
     eye = np.broadcast_to(np.eye(3), (n, 3, 3))
-    z_axis = torso_rest_frames(off)[0][:, :, 2]
+    z_axis = torso_rest_frames(off, hip_marks)[0][:, :, 2]
 
     def lean(a: np.ndarray) -> np.ndarray:
         spine = rotvec_to_rotmat_fast(np.concatenate([a[:, None], yz], 1))
-        model = torso_points_model(eye, spine, off)
+        model = torso_points_model(eye, spine, off, hip_marks)
         up = 0.5 * (model[:, 1] + model[:, 2])
         return np.sum(up * z_axis, -1)
 
@@ -82,13 +84,16 @@ def random_local_rotmat(rng: np.random.Generator, n: int, rest_joints: np.ndarra
         (n, 55, 3, 3); row 0 puts the person upright-ish, facing the camera
         (turned up to ``facing_yaw_deg``).
     """
-    off = np.broadcast_to(rest_joints_to_offsets(np.asarray(rest_joints, dtype=np.float64)), (n, NUM_JOINTS, 3))
+    rest = np.broadcast_to(np.asarray(rest_joints, dtype=np.float64), (n, NUM_JOINTS, 3))
+    off = rest_joints_to_offsets(rest)
     loc = np.broadcast_to(np.eye(3), (n, NUM_JOINTS, 3, 3)).copy()
     yaw = np.radians(rng.uniform(-facing_yaw_deg, facing_yaw_deg, n))
     tilt = rng.normal(scale=0.15, size=(n, 3))
     loc[:, 0] = (axis_angle_rotmat(_AXES[0], np.full(n, np.pi)) @ rotvec_to_rotmat_fast(tilt)
                  @ axis_angle_rotmat(_AXES[1], yaw))
-    spine = _spine_for_torso_line(rng, off, margin * 0.6)
+    _, rig = body_landmark_rig(rest)
+    hip_marks = rig[:, [BODY_INDEX["left_hip"], BODY_INDEX["right_hip"]]]
+    spine = _spine_for_torso_line(rng, off, hip_marks, margin * 0.6)
     loc[:, [3, 6, 9]] = spine[:, None]
     loc[:, 12] = _swing_only(rng, normalize(off[:, 15]), 0.3)
     loc[:, 15] = _inside(rng, n, 15, margin)
