@@ -171,3 +171,40 @@ def test_small_pedestrians_60_to_150_px(backend):
     fake_gt = {"joint_names": gt["joint_names"], "joints_2d": np.stack(truth)[:, None]}
     errors = sorted(err for _, _, err in match(people, fake_gt))
     assert len(errors) == 6 and errors[-1] < 0.1, errors
+
+
+def read_clip(scene: str, max_frames: int):
+    gt_path = MEDIA / f"{scene}.gt.npz"
+    if not gt_path.is_file():
+        pytest.skip(f"{gt_path.name} not rendered yet")
+    gt = np.load(gt_path, allow_pickle=False)
+    capture = cv2.VideoCapture(str(MEDIA / str(gt["media"])))
+    frames = []
+    while len(frames) < max_frames:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+    capture.release()
+    assert frames
+    return frames, gt
+
+
+@pytest.mark.parametrize("scene", ["clip_walk_across", "clip_crossing"])
+def test_clip_tracked_frame_by_frame(scene):
+    """Frames in order with `previous`, the detector every other frame: everyone
+    visible is found in every frame (2D joints within tolerance)."""
+    frames, gt = read_clip(scene, max_frames=12)
+    backend = create_landmark_backend("mediapipe-tflite", LandmarkOptions(detect_every=2, face=False))
+    previous = None
+    detector_frames = 0
+    for t, image in enumerate(frames):
+        people = backend.process_frame(image, previous)
+        detector_frames += backend.last_detector_ran
+        visible = np.flatnonzero(gt["visible_fraction"][:, t] > 0.3)
+        pairs = match(people, gt, t)
+        found = {a for a, _, err in pairs if err < TOLERANCE}
+        assert set(visible.tolist()) <= found, f"frame {t}: found {sorted(found)}, visible {visible.tolist()}"
+        assert len(people) <= int(gt["num_people"])
+        previous = people
+    assert detector_frames < len(frames)
