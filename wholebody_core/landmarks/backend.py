@@ -14,6 +14,7 @@ import time
 import numpy as np
 
 from wholebody_core.detection.types import DetectorOptions, PersonDetection
+from wholebody_core.errors import InputError
 from wholebody_core.detection.nms import iou_xyxy
 from wholebody_core.landmarks.body import BodyLandmarker, BodyLandmarks
 from wholebody_core.landmarks.face import FACE_FLAG_THRESHOLD, FaceLandmarker, FaceLandmarks
@@ -50,6 +51,17 @@ class LandmarkOptions:
     min_wrist_visibility: float = 0.1  # MediaPipe Holistic's gate for hand crops
     duplicate_iou: float = 0.6         # two results with body boxes overlapping more are one person
     models_dir: str | None = None      # folder with the .tflite files; None: the mediapipe wheel
+
+    def __post_init__(self):
+        if self.max_people < 1:
+            raise InputError(f"max_people must be at least 1 (got {self.max_people}).")
+        if self.detect_every < 1 or self.num_threads < 1 or self.tiles_per_pass < 0:
+            raise InputError("detect_every and num_threads must be at least 1, tiles_per_pass at least 0.")
+        for name in ("min_person_score", "min_detection_score", "min_hand_presence", "min_wrist_visibility"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise InputError(f"{name} must be between 0 and 1 (got {getattr(self, name)}).")
+        if any(not 0.0 < f < 1.0 for f in self.tile_fractions):
+            raise InputError(f"tile_fractions must lie between 0 and 1 (got {self.tile_fractions}).")
 
 
 # shoulders, elbows, wrists, hips, knees, ankles

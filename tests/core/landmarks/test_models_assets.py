@@ -61,3 +61,12 @@ def test_registry_lists_and_creates():
 def test_every_detector_finds_nobody_in_a_blank_image(name):
     detector = create_detector(name)
     assert detector.detect(np.full((240, 320, 3), 127, np.uint8)) == []
+
+
+@pytest.mark.parametrize("bad", [dict(max_people=0), dict(detect_every=0), dict(min_person_score=1.5),
+                                 dict(tile_fractions=(0.5, 1.2))])
+def test_bad_landmark_options_raise_input_errors(bad):
+    from wholebody_core.landmarks.backend import LandmarkOptions
+
+    with pytest.raises(InputError):
+        LandmarkOptions(**bad)
