@@ -104,7 +104,7 @@ def _parts(rest: np.ndarray):
             direction = (tip - before) / max(np.linalg.norm(tip - before), 1e-6)
             yield JOINT_INDEX[f"{side}_{finger}3"], tip, tip + 0.02 * direction, 0.0075, 0.0065
     jaw = rest[JOINT_INDEX["jaw"]]
-    yield JOINT_INDEX["jaw"], jaw, jaw + 0.075 * front - 0.045 * up, 0.035, 0.028
+    yield JOINT_INDEX["jaw"], jaw, jaw + 0.045 * front - 0.035 * up, 0.032, 0.022
 
 
 def _head(rest: np.ndarray) -> tuple[np.ndarray, list]:
