@@ -1,6 +1,6 @@
 """Speed of the rotational solve: milliseconds per person-frame, batched over N.
 
-Run: python bench/bench_solver.py [--repeats 5]
+Run: PYTHONPATH=. .venv/bin/python bench/bench_solver.py [--repeats 5] [--sizes 1 32 300]
 Synthetic landmarks (body, both hands, face with iris) of random poses; the time
 is solve_poses alone (not the synthetic generation), best of the repeats.
 """
@@ -19,7 +19,7 @@ from wholebody_core.solve.synthetic import random_local_rotmat, synthetic_observ
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1, 10, 300])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1, 32, 300])
     args = parser.parse_args()
     rest = default_rest_joints()
     rng = np.random.default_rng(0)

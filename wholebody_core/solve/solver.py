@@ -194,12 +194,13 @@ def solve_poses(observations: list[PersonObservation], rest_joints: np.ndarray,
     head_world, head_pos = head_from_body_points(body_3d, vis, rig_offsets[:, HEAD_POINT_IDX])
     face_seen, has_iris, p3, p2, iris = _face_arrays(observations, options.use_face)
     if face_seen.any():
-        # A degenerate mesh (all points together) does not count as a seen face.
-        _, scale_all, _ = head_from_face(p3, rest)
-        face_seen &= scale_all > 1e-9
-    if face_seen.any():
-        f = face_seen
+        f = np.nonzero(face_seen)[0]
         rot, scale, trans = head_from_face(p3[f], rest[f])
+        good = scale > 1e-9          # a degenerate mesh (all points together) is not a face
+        f, rot, scale, trans = f[good], rot[good], scale[good], trans[good]
+        face_seen[:] = False
+        face_seen[f] = True
+    if face_seen.any():
         head_world[f] = rot
         sub = local[f]
         sub[:, 22] = jaw_from_face(p3[f], rest[f], rot, scale, trans, enforce)
