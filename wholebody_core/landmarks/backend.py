@@ -17,7 +17,7 @@ from wholebody_core.detection.types import DetectorOptions, PersonDetection
 from wholebody_core.errors import InputError
 from wholebody_core.detection.nms import iou_xyxy
 from wholebody_core.landmarks.body import BodyLandmarker, BodyLandmarks
-from wholebody_core.landmarks.face import FACE_FLAG_THRESHOLD, FaceLandmarker, FaceLandmarks
+from wholebody_core.landmarks.face import FACE_FLAG_THRESHOLD, FaceLandmarker, FaceLandmarks, face_roi_from_body
 from wholebody_core.landmarks.hands import BODY_HAND_POINTS, HandLandmarker
 from wholebody_core.landmarks.roi import RotatedRect, rect_bbox_xyxy
 from wholebody_core.landmarks.types import FaceObservation, HandObservation, PersonObservation
@@ -49,6 +49,8 @@ class LandmarkOptions:
     tiles_per_pass: int = 1
     min_hand_presence: float = 0.5
     min_wrist_visibility: float = 0.1  # MediaPipe Holistic's gate for hand crops
+    min_hand_crop_px: float = 16.0     # no hand model on smaller crops (people under ~110 px tall)
+    min_face_crop_px: float = 16.0     # no face model on smaller crops (people under ~90 px tall)
     duplicate_iou: float = 0.6         # two results with body boxes overlapping more are one person
     models_dir: str | None = None      # folder with the .tflite files; None: the mediapipe wheel
 
@@ -195,6 +197,8 @@ class MediapipeTfliteBackend:
             return None
         pts = body.points_px
         roi = self.hands.roi_from_body(image_rgb, pts[wrist], pts[pinky], pts[index])
+        if roi.width < self.options.min_hand_crop_px:
+            return None  # too few pixels for fingers: the model would guess
         hand = self.hands(image_rgb, roi)
         if hand.presence < self.options.min_hand_presence:
             return None
@@ -203,6 +207,8 @@ class MediapipeTfliteBackend:
                                score=float(hand.presence), bbox_xyxy=rect_bbox_xyxy(roi).astype(np.float32))
 
     def _face(self, image_rgb, body: BodyLandmarks, previous_face: FaceObservation | None) -> FaceObservation | None:
+        if face_roi_from_body(body.points_px).width < self.options.min_face_crop_px:
+            return None
         prev_pts = None if previous_face is None else np.asarray(previous_face.points_2d, dtype=np.float64)
         if prev_pts is not None:
             # last frame's mesh must still sit on this body's face
