@@ -99,6 +99,23 @@ def test_single_person_body_hands_face_left_right(backend):
     assert np.linalg.norm(face.iris_2d[1, 0] - right_eye) < 0.6 * eye_gap
 
 
+# MediaPipe hand landmark -> SMPL-X finger joint (MCP/PIP/DIP ~ joints 1/2/3)
+FINGERS = {1: "thumb1", 2: "thumb2", 3: "thumb3", 5: "index1", 6: "index2", 7: "index3",
+           9: "middle1", 10: "middle2", 11: "middle3", 13: "ring1", 14: "ring2", 15: "ring3",
+           17: "pinky1", 18: "pinky2", 19: "pinky3"}
+
+
+def test_single_person_finger_joints(backend):
+    image, gt = load_still("single_person")
+    person = backend.process_frame(image)[0]
+    g = gt["joints_2d"][0, 0]
+    for side in ("left", "right"):
+        hand = getattr(person, f"{side}_hand")
+        size = np.linalg.norm(g[joint(gt, f"{side}_wrist")] - g[joint(gt, f"{side}_middle3")])
+        errors = [np.linalg.norm(hand.points_2d[k] - g[joint(gt, f"{side}_{name}")]) for k, name in FINGERS.items()]
+        assert np.mean(errors) < 0.2 * size, f"{side}: mean finger error {np.mean(errors):.1f} px, hand {size:.0f} px"
+
+
 def test_single_person_3d_is_camera_aligned(backend):
     image, gt = load_still("single_person")
     person = backend.process_frame(image)[0]
