@@ -148,18 +148,36 @@ class MediapipeTfliteBackend:
             return False
         return self._is_duplicate(det.bbox_xyxy, accepted)
 
-    def _try_roi(self, image_rgb, roi: RotatedRect, accepted) -> bool:
+    def _try_roi(self, image_rgb, roi: RotatedRect, accepted, occluders=None) -> tuple[bool, BodyLandmarks | None]:
+        """Run the body model on ``roi``; keep the result unless absent or a duplicate.
+        Returns (accepted, the body found or None when nobody is there)."""
         if roi.width < 4 or not np.isfinite(roi.as_array()).all():
-            return False
-        body = self.body(image_rgb, roi)
+            return False, None
+        body = self.body(image_rgb, roi, occluders)
         self._body_runs += 1
         if body.presence < self.options.min_person_score:
-            return False
+            return False, None
         bbox = body_bbox_xyxy(body.points_px)
         if self._is_duplicate(bbox, accepted, body):
-            return False
+            return False, body
         accepted.append((body, bbox, body.presence))
-        return True
+        return True, body
+
+    def _try_detection(self, image_rgb, det: PersonDetection, accepted) -> None:
+        ok, body = self._try_roi(image_rgb, det.body_roi, accepted)
+        if ok or body is None or det.keypoints_px is None or not accepted:
+            return
+        # The crop came back with someone already found: if the detector saw another
+        # head there, that person is behind: paint the people found over and retry.
+        if not self._head_matches(det, body):
+            self._try_roi(image_rgb, det.body_roi, accepted, occluders=[a[0] for a in accepted])
+
+    @staticmethod
+    def _head_matches(det: PersonDetection, body: BodyLandmarks) -> bool:
+        cx = (det.bbox_xyxy[0] + det.bbox_xyxy[2]) / 2
+        cy = (det.bbox_xyxy[1] + det.bbox_xyxy[3]) / 2
+        radius = max(det.bbox_xyxy[2] - det.bbox_xyxy[0], det.bbox_xyxy[3] - det.bbox_xyxy[1], 1.0)
+        return bool(np.hypot(body.points_px[0, 0] - cx, body.points_px[0, 1] - cy) < radius)
 
     def _tiles_for_this_pass(self, image_rgb, first_frame: bool):
         if not self.options.tile_fractions:
@@ -187,7 +205,7 @@ class MediapipeTfliteBackend:
                 break
             if self._detection_covered(det, accepted):
                 continue
-            self._try_roi(image_rgb, det.body_roi, accepted)
+            self._try_detection(image_rgb, det, accepted)
         timings["pose"] += (time.perf_counter() - t0) * 1e3
 
     # -- hands and face -------------------------------------------------------
@@ -248,9 +266,7 @@ class MediapipeTfliteBackend:
         t0 = time.perf_counter()
         lost = False
         for prev in tracked[: self.options.max_people]:
-            n = len(accepted)
-            self._try_roi(image_rgb, RotatedRect.from_array(prev.roi_px), accepted)
-            if len(accepted) > n:
+            if self._try_roi(image_rgb, RotatedRect.from_array(prev.roi_px), accepted)[0]:
                 sources.append(prev)
             else:
                 lost = True

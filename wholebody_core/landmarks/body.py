@@ -8,6 +8,9 @@ Facts from ``modules/pose_landmark/pose_landmark_by_roi_cpu.pbtxt``,
   pixels, visibility/presence logits (sigmoid); 0..32 are the body landmarks,
   33 and 34 the auxiliary points that give the next frame's ROI;
 - ``Identity_1``: pose presence score (a probability, threshold 0.5);
+- ``Identity_2`` (1, 256, 256, 1): person segmentation logits in the crop
+  (TensorsToSegmentationCalculator, SIGMOID); we use it to paint over people already
+  found when a crop of a person behind them comes back with the front person;
 - ``Identity_4`` (1, 117) = 39 x 3 world landmarks in metres, origin between the
   hips, in the crop's axes (WorldLandmarkProjectionCalculator rotates them by the
   ROI rotation);
@@ -24,10 +27,12 @@ from __future__ import annotations
 import dataclasses
 import math
 
+import cv2
 import numpy as np
 
 from wholebody_core.landmarks.roi import (
-    RotatedRect, crop_image, crop_to_image, rect_from_alignment_points, rotate_xy, transform_rect,
+    RotatedRect, crop_image, crop_to_crop_matrix, crop_to_image, rect_from_alignment_points, rotate_xy,
+    transform_rect,
 )
 from wholebody_core.models.assets import model_path
 from wholebody_core.models.tflite_runner import TfliteModel
@@ -52,6 +57,7 @@ class BodyLandmarks:
     visibility: np.ndarray     # (33,) 0..1
     world_cam: np.ndarray      # (33, 3) metres, camera-aligned axes, origin mid-hip
     next_roi: RotatedRect      # MediaPipe's tracking ROI for the next frame
+    mask_logits: np.ndarray | None = None  # (256, 256) person segmentation in the crop (logits)
 
 
 def roi_from_aux_points(aux_px: np.ndarray) -> RotatedRect:
@@ -112,12 +118,40 @@ class BodyLandmarker:
 
     def __init__(self, num_threads: int = 2, models_dir=None, refine: bool = True):
         self._model = TfliteModel(model_path("pose_landmark_full", models_dir), num_threads)
-        self._model.require_outputs("Identity", "Identity_1", "Identity_3", "Identity_4")
+        self._model.require_outputs("Identity", "Identity_1", "Identity_2", "Identity_3", "Identity_4")
         self.refine = refine
 
-    def __call__(self, image_rgb: np.ndarray, roi: RotatedRect) -> BodyLandmarks:
+    def __call__(self, image_rgb: np.ndarray, roi: RotatedRect,
+                 occluders: list[BodyLandmarks] | None = None) -> BodyLandmarks:
+        """Landmarks of the person in ``roi``; ``occluders``: people already found
+        whose segmentation is painted over (with the crop's median colour) first, so
+        that the model sees the person partly hidden behind them."""
         crop = crop_image(image_rgb, roi, INPUT_SIZE, INPUT_SIZE)
+        if occluders:
+            crop = paint_over(crop, roi, occluders)
         out = self._model.run(crop.astype(np.float32)[None] / 255.0)
-        return decode_body_outputs(out["Identity"][0], out["Identity_4"][0],
+        body = decode_body_outputs(out["Identity"][0], out["Identity_4"][0],
                                    float(out["Identity_1"].reshape(-1)[0]), roi,
                                    out["Identity_3"][0] if self.refine else None)
+        body.mask_logits = out["Identity_2"][0, :, :, 0]
+        return body
+
+
+def paint_over(crop: np.ndarray, roi: RotatedRect, occluders: list[BodyLandmarks]) -> np.ndarray:
+    """(S, S, 3) crop of ``roi`` with every occluder's segmented pixels (mask > 0.5)
+    replaced by the median colour of the rest."""
+    size = crop.shape[0]
+    covered = np.zeros(crop.shape[:2], bool)
+    for other in occluders:
+        if other.mask_logits is None:
+            continue
+        matrix = crop_to_crop_matrix(roi, size, other.roi, other.mask_logits.shape[0])
+        logits = cv2.warpAffine(other.mask_logits.astype(np.float32), matrix, (size, size),
+                                flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                                borderMode=cv2.BORDER_CONSTANT, borderValue=-20.0)
+        covered |= logits > 0.0
+    if not covered.any() or covered.all():
+        return crop
+    out = crop.copy()
+    out[covered] = np.median(crop[~covered], axis=0).astype(crop.dtype)
+    return out

@@ -138,6 +138,25 @@ def rect_bbox_xyxy(rect: RotatedRect) -> np.ndarray:
     return np.concatenate([corners.min(axis=0), corners.max(axis=0)])
 
 
+def crop_pixel_to_image_matrix(rect: RotatedRect, out_width: int, out_height: int) -> np.ndarray:
+    """(3, 3) affine: a crop pixel index (u, v, 1) -> its centre in image pixels."""
+    # crop edge coordinates (u, v) in [0, out] -> image pixel coordinates: p = A @ u + b
+    r = rotation_matrix_2d(rect.rotation)
+    a = r @ np.diag([rect.width / out_width, rect.height / out_height])
+    b = np.array([rect.cx, rect.cy]) - r @ np.array([rect.width / 2, rect.height / 2])
+    # the crop's pixel index k has its centre at edge coordinate k + 0.5
+    offset = a @ np.array([0.5, 0.5]) + b
+    return np.array([[a[0, 0], a[0, 1], offset[0]], [a[1, 0], a[1, 1], offset[1]], [0, 0, 1.0]])
+
+
+def crop_to_crop_matrix(dst: RotatedRect, dst_size: int, src: RotatedRect, src_size: int) -> np.ndarray:
+    """(2, 3) affine: a pixel index of the ``dst`` crop -> the ``src`` crop's pixel
+    index that shows the same image point (for ``cv2.WARP_INVERSE_MAP``)."""
+    m = np.linalg.inv(crop_pixel_to_image_matrix(src, src_size, src_size)) @ \
+        crop_pixel_to_image_matrix(dst, dst_size, dst_size)
+    return m[:2]
+
+
 def crop_image(image: np.ndarray, rect: RotatedRect, out_width: int, out_height: int,
                border_zero: bool = False) -> np.ndarray:
     """Warp the rect's content to an (out_height, out_width, C) image (same dtype).
@@ -145,13 +164,7 @@ def crop_image(image: np.ndarray, rect: RotatedRect, out_width: int, out_height:
     ``border_zero``: fill outside the image with zeros (MediaPipe's BORDER_ZERO),
     else replicate the edge pixels (BORDER_REPLICATE).
     """
-    # crop edge coordinates (u, v) in [0, out] -> image pixel coordinates: p = A @ u + b
-    r = rotation_matrix_2d(rect.rotation)
-    a = r @ np.diag([rect.width / out_width, rect.height / out_height])
-    b = np.array([rect.cx, rect.cy]) - r @ np.array([rect.width / 2, rect.height / 2])
-    # the crop's pixel index k has its centre at edge coordinate k + 0.5
-    offset = a @ np.array([0.5, 0.5]) + b
-    matrix = np.concatenate([a, offset[:, None]], axis=1)
+    matrix = crop_pixel_to_image_matrix(rect, out_width, out_height)[:2]
     border = cv2.BORDER_CONSTANT if border_zero else cv2.BORDER_REPLICATE
     return cv2.warpAffine(image, matrix, (int(out_width), int(out_height)),
                           flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,

@@ -93,3 +93,17 @@ def test_rotate_xy_matches_projection_of_directions():
 def test_bbox_of_rotated_square():
     box = rect_bbox_xyxy(RotatedRect(0, 0, 2, 2, math.pi / 4))
     np.testing.assert_allclose(box, [-math.sqrt(2), -math.sqrt(2), math.sqrt(2), math.sqrt(2)], atol=1e-9)
+
+
+def test_crop_to_crop_matrix_maps_the_same_image_point():
+    from wholebody_core.landmarks.roi import crop_pixel_to_image_matrix, crop_to_crop_matrix
+
+    dst = RotatedRect(200, 150, 120, 120, 0.4)
+    src = RotatedRect(230, 170, 200, 200, -0.3)
+    m = crop_to_crop_matrix(dst, 256, src, 64)
+    for u, v in [(0, 0), (100, 30), (255, 255)]:
+        p_dst = crop_pixel_to_image_matrix(dst, 256, 256) @ [u, v, 1]
+        s = m @ [u, v, 1]
+        p_src = crop_pixel_to_image_matrix(src, 64, 64) @ [s[0], s[1], 1]
+        np.testing.assert_allclose(p_dst, p_src, atol=1e-9)
+    np.testing.assert_allclose(crop_to_crop_matrix(dst, 256, dst, 256), np.eye(3)[:2], atol=1e-12)
