@@ -85,7 +85,7 @@ POSES: dict[str, Pose] = {
         "lowerarm01.L": rotation("y", -15.0), "lowerarm01.R": rotation("y", 15.0),
     },
     "crouching": {
-        "spine04": rotation("x", 25.0),
+        "spine03": rotation("x", 25.0),
         "upperleg01.L": chain(("x", -100.0), ("y", -12.0)),
         "upperleg01.R": chain(("x", -100.0), ("y", 12.0)),
         "lowerleg01.L": rotation("x", 120.0), "lowerleg01.R": rotation("x", 120.0),
@@ -93,19 +93,6 @@ POSES: dict[str, Pose] = {
         "upperarm01.L": chain(("y", 25.0), ("x", -40.0)),
         "upperarm01.R": chain(("y", -25.0), ("x", -40.0)),
         "head": rotation("x", -20.0),
-    },
-    "reaching": {
-        # right arm reaches forwards at shoulder height, left arm relaxed
-        "upperarm01.R": chain(("y", -40.0), ("z", -75.0)),
-        "lowerarm01.R": rotation("z", -30.0),
-        **{k: v for k, v in _arms_down(25.0).items() if k.endswith(".L")},
-        "spine03": rotation("x", 8.0),
-    },
-    "crossed_arms": {
-        "upperarm01.L": chain(("y", 30.0), ("z", 40.0)),
-        "upperarm01.R": chain(("y", -30.0), ("z", -40.0)),
-        "lowerarm01.L": chain(("z", 85.0)),
-        "lowerarm01.R": chain(("z", -95.0), ("x", -8.0)),
     },
     "sitting": {
         "upperleg01.L": chain(("x", -88.0), ("y", -4.0)),
@@ -116,6 +103,77 @@ POSES: dict[str, Pose] = {
         "lowerarm01.L": rotation("x", -35.0), "lowerarm01.R": rotation("x", -35.0),
     },
 }
+
+
+def _minimal_rotation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(3, 3) the smallest rotation taking direction ``a`` to direction ``b``."""
+    a, b = a / np.linalg.norm(a), b / np.linalg.norm(b)
+    v, c = np.cross(a, b), float(np.dot(a, b))
+    if np.linalg.norm(v) < 1e-9:
+        if c > 0:
+            return np.eye(3)
+        axis = np.cross(a, [1.0, 0.0, 0.0] if abs(a[0]) < 0.9 else [0.0, 1.0, 0.0])
+        axis /= np.linalg.norm(axis)
+        return 2 * np.outer(axis, axis) - np.eye(3)
+    vx = np.array([[0, -v[2], v[1]], [v[2], 0, -v[0]], [-v[1], v[0], 0]])
+    return np.eye(3) + vx + vx @ vx / (1 + c)
+
+
+@functools.lru_cache(maxsize=1)
+def _reference_heads() -> dict[str, np.ndarray]:
+    """Bone heads of the identity pose (anny's reference pose), adult male, model frame."""
+    import torch
+
+    model = load_model()
+    with torch.no_grad():
+        out = model(pose_parameters=pose_tensor({}), phenotype_kwargs=ADULT_MALE)
+    heads = out["bone_poses"][0, :, :3, 3].numpy()
+    return dict(zip(model.bone_labels, heads))
+
+
+def aimed_pose(aims: list[tuple[str, str, tuple[float, float, float]]], extra: Pose | None = None) -> Pose:
+    """A pose that points bones along directions given in the body's frame.
+
+    ``aims``: (bone, end_bone, direction), parents before children: after posing, the
+    segment from ``bone``'s head to ``end_bone``'s head points along ``direction``
+    (x: the person's left, y: backwards, z: up). ``extra``: further deltas for bones
+    not aimed (applied as they are). In anny's local-ref parameterisation a bone's
+    world rotation is its parent's times its own delta, so each delta is the smallest
+    rotation that takes the reference direction to the parent-relative target.
+    """
+    model = load_model()
+    heads = _reference_heads()
+    labels, parents = model.bone_labels, model.bone_parents
+    pose: Pose = dict(extra or {})
+
+    def world_rotation(bone: str) -> np.ndarray:
+        chain_rot = np.eye(3)
+        i = labels.index(bone)
+        while i > 0:
+            chain_rot = pose.get(labels[i], np.eye(3)) @ chain_rot
+            i = parents[i]
+        return pose.get(labels[0], np.eye(3)) @ chain_rot
+
+    for bone, end, direction in aims:
+        parent = labels[parents[labels.index(bone)]]
+        parent_rot = world_rotation(parent)
+        ref = heads[end] - heads[bone]
+        pose[bone] = _minimal_rotation(ref, parent_rot.T @ np.asarray(direction, float))
+    return pose
+
+
+def _reaching() -> Pose:
+    return aimed_pose([("upperarm01.R", "lowerarm01.R", (-0.15, -1.0, 0.05)),
+     ("lowerarm01.R", "wrist.R", (-0.05, -1.0, 0.08)),
+     ("upperarm01.L", "lowerarm01.L", (0.35, -0.05, -1.0))],
+    extra={"spine03": rotation("x", 8.0)})
+
+
+def _crossed_arms() -> Pose:
+    return aimed_pose([("upperarm01.L", "lowerarm01.L", (0.22, -0.30, -1.0)),
+     ("lowerarm01.L", "wrist.L", (-1.0, -0.28, 0.12)),
+     ("upperarm01.R", "lowerarm01.R", (-0.22, -0.42, -1.0)),
+     ("lowerarm01.R", "wrist.R", (1.0, -0.36, 0.22))])
 
 
 def walk_pose(phase: float) -> Pose:
@@ -131,11 +189,22 @@ def walk_pose(phase: float) -> Pose:
         "upperarm01.L": chain(("y", 32.0), ("x", arm)),
         "upperarm01.R": chain(("y", -32.0), ("x", -arm)),
         "lowerarm01.L": rotation("x", -10.0), "lowerarm01.R": rotation("x", -10.0),
-        "spine04": rotation("z", 4.0 * s),
+        "spine03": rotation("z", 4.0 * s),
     }
 
 
-POSES["walking"] = walk_pose(0.25)  # mid-stride, left leg forwards
+_BUILT_POSES = {"reaching": _reaching, "crossed_arms": _crossed_arms,
+                "walking": lambda: walk_pose(0.25)}  # walking: mid-stride, left leg forwards
+POSE_NAMES = tuple(POSES) + tuple(_BUILT_POSES)
+
+
+def named_pose(name: str) -> Pose:
+    """A pose of :data:`POSE_NAMES` by name."""
+    if name in POSES:
+        return POSES[name]
+    if name in _BUILT_POSES:
+        return _BUILT_POSES[name]()
+    raise KeyError(f"unknown pose {name!r}; known: {POSE_NAMES}")
 
 
 @dataclasses.dataclass

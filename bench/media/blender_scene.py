@@ -80,7 +80,14 @@ def reset_scene(camera: CameraSpec, samples: int = 24) -> None:
     scene.cycles.samples = samples
     scene.cycles.use_adaptive_sampling = True
     scene.cycles.use_denoising = True
-    scene.cycles.max_bounces = 4
+    scene.cycles.max_bounces = 3
+    scene.cycles.diffuse_bounces = 2
+    scene.cycles.glossy_bounces = 1
+    scene.cycles.transmission_bounces = 0
+    scene.cycles.transparent_max_bounces = 2
+    scene.cycles.caustics_reflective = scene.cycles.caustics_refractive = False
+    scene.cycles.seed = 0
+    scene.render.use_persistent_data = True
     scene.render.resolution_x, scene.render.resolution_y = camera.width, camera.height
     scene.render.resolution_percentage = 100
     scene.render.pixel_aspect_x = scene.render.pixel_aspect_y = 1.0

@@ -25,7 +25,7 @@ class Static:
     stool: bool = False
 
     def at(self, t: float):
-        return body.POSES[self.pose], self.yaw_deg, self.xy, self.lift
+        return body.named_pose(self.pose), self.yaw_deg, self.xy, self.lift
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,20 +101,22 @@ def _still(name, *people, **kw) -> SceneSpec:
 def _child_adult() -> SceneSpec:
     # Equal image heights: the adult stands farther by the ratio of the statures
     # (measured by the generator; 1.715 m and 1.089 m for these phenotypes).
-    child_y = 2.3
+    # A level camera at 1 m makes image heights proportional to stature / depth.
+    child_y = 2.8
     adult_y = child_y * 1.715 / 1.089
     return _still(
         "child_adult",
-        PersonSpec(0, C, YELLOW, Static("standing", (-0.55, child_y), yaw_deg=10.0)),
-        PersonSpec(1, M, BLUE, Static("standing", (1.2, adult_y), yaw_deg=-10.0)),
+        PersonSpec(0, C, YELLOW, Static("standing", (-0.6, child_y), yaw_deg=10.0)),
+        PersonSpec(1, M, BLUE, Static("standing", (1.1, adult_y), yaw_deg=-10.0)),
+        camera=CameraSpec(position=(0.0, 0.0, 1.0), pitch_deg=0.0),
     )
 
 
 SCENES: dict[str, SceneSpec] = {s.name: s for s in [
     _still("single_person", PersonSpec(0, M, BLUE, Static("standing", (0.0, 3.0)))),
     _still("pose_arms_raised", PersonSpec(0, F, RED, Static("arms_raised", (0.3, 4.5), yaw_deg=15.0))),
-    _still("pose_crouching", PersonSpec(0, M, GREEN, Static("crouching", (-0.2, 2.4), yaw_deg=-20.0))),
-    _still("pose_reaching", PersonSpec(0, F, YELLOW, Static("reaching", (0.5, 5.0), yaw_deg=30.0))),
+    _still("pose_crouching", PersonSpec(0, M, GREEN, Static("crouching", (-0.2, 3.2), yaw_deg=-20.0))),
+    _still("pose_reaching", PersonSpec(0, F, YELLOW, Static("reaching", (0.3, 4.0), yaw_deg=-60.0))),
     _still("pose_crossed_arms", PersonSpec(0, M, WHITE, Static("crossed_arms", (0.0, 3.2), yaw_deg=5.0))),
     _still("pose_sitting", PersonSpec(0, M, RED, Static("sitting", (-0.4, 3.5), yaw_deg=25.0, lift=0.55, stool=True))),
     _still("pose_walking", PersonSpec(0, F, GREEN, Static("walking", (0.0, 6.0), yaw_deg=90.0))),
