@@ -19,7 +19,7 @@ from wholebody_core.detection.nms import iou_xyxy
 from wholebody_core.landmarks.body import BodyLandmarker, BodyLandmarks
 from wholebody_core.landmarks.face import FACE_FLAG_THRESHOLD, FaceLandmarker, FaceLandmarks, face_roi_from_body
 from wholebody_core.landmarks.hands import BODY_HAND_POINTS, HandLandmarker
-from wholebody_core.landmarks.roi import RotatedRect, rect_bbox_xyxy
+from wholebody_core.landmarks.roi import RotatedRect, image_to_crop, rect_bbox_xyxy
 from wholebody_core.landmarks.types import FaceObservation, HandObservation, PersonObservation
 from wholebody_core.models.registry import create_detector, register_landmark_backend
 
@@ -44,7 +44,8 @@ class LandmarkOptions:
     tile_fractions: tuple[float, ...] = (0.5, 0.33)
     # Video policy (when `previous` is given): run the detector every `detect_every`
     # frames and whenever a tracked person is lost, on the full frame plus
-    # `tiles_per_pass` of the tiles in turn (all tiles on a first frame or a still).
+    # `tiles_per_pass` of the tiles in turn (all tiles on a first frame, a still, or
+    # when a tracked person was lost).
     detect_every: int = 2
     tiles_per_pass: int = 1
     min_hand_presence: float = 0.5
@@ -69,6 +70,21 @@ class LandmarkOptions:
 # shoulders, elbows, wrists, hips, knees, ankles
 MAIN_JOINTS = np.array([11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28])
 DUPLICATE_JOINT_DISTANCE = 0.1  # median main-joint distance / body box height
+# A body crop's side is ~1.3x the person's height (BlazePose's ROI); a result much
+# smaller than its crop is a body part read as a person.
+MIN_BODY_TO_CROP = 0.35
+HEAD_AND_SHOULDERS = np.array([0, 11, 12])
+
+
+def on_silhouette(points_px: np.ndarray, other: BodyLandmarks) -> np.ndarray:
+    """(N, 2) image points -> (N,) bool: inside ``other``'s segmentation mask."""
+    if other.mask_logits is None:
+        return np.zeros(len(points_px), bool)
+    size = other.mask_logits.shape[0]
+    uv = np.floor(image_to_crop(other.roi, points_px) * size).astype(np.int64)
+    inside = ((uv >= 0) & (uv < size)).all(axis=1)
+    uv = np.clip(uv, 0, size - 1)
+    return inside & (other.mask_logits[uv[:, 1], uv[:, 0]] > 0.0)
 
 
 def intersection_over_smaller(a: np.ndarray, b: np.ndarray) -> float:
@@ -124,6 +140,22 @@ class MediapipeTfliteBackend:
             d = np.linalg.norm(body.points_px[MAIN_JOINTS] - other.points_px[MAIN_JOINTS], axis=1)
             if np.median(d) < DUPLICATE_JOINT_DISTANCE * scale:
                 return True
+            # two people cannot share a head and shoulders (the other joints of a
+            # partial duplicate can be far off)
+            head = np.linalg.norm(body.points_px[HEAD_AND_SHOULDERS] - other.points_px[HEAD_AND_SHOULDERS], axis=1)
+            if head.mean() < DUPLICATE_JOINT_DISTANCE * 0.5 * scale:
+                return True
+            # much smaller and mostly inside the other's box: a limb read as a person
+            # (someone that small right behind a person would hardly be visible)
+            if (intersection_over_smaller(bbox, other_box) > 0.6
+                    and bbox[3] - bbox[1] < 0.35 * (other_box[3] - other_box[1])):
+                return True
+            # a limb of the other person read as a small person: inside the other's
+            # box, much smaller, and largely on the other's silhouette
+            if (intersection_over_smaller(bbox, other_box) > 0.8
+                    and bbox[3] - bbox[1] < 0.6 * (other_box[3] - other_box[1])
+                    and on_silhouette(body.points_px, other).mean() >= 0.4):
+                return True
             # a second skeleton inside the first one: with the head in the same place,
             # or wholly inside and less sure (a person hidden that much is lost anyway)
             smaller = min(bbox[3] - bbox[1], other_box[3] - other_box[1])
@@ -148,9 +180,12 @@ class MediapipeTfliteBackend:
             return False
         return self._is_duplicate(det.bbox_xyxy, accepted)
 
-    def _try_roi(self, image_rgb, roi: RotatedRect, accepted, occluders=None) -> tuple[bool, BodyLandmarks | None]:
-        """Run the body model on ``roi``; keep the result unless absent or a duplicate.
-        Returns (accepted, the body found or None when nobody is there)."""
+    def _try_roi(self, image_rgb, roi: RotatedRect, accepted, occluders=None,
+                 det: PersonDetection | None = None) -> tuple[bool, BodyLandmarks | None]:
+        """Run the body model on ``roi``; keep the result unless absent, implausible
+        or a duplicate. With ``det``, the body's nose must also be on the detector's
+        head (else the crop showed another person, or a limb read as a person).
+        Returns (kept, the body found or None when nobody plausible is there)."""
         if roi.width < 4 or not np.isfinite(roi.as_array()).all():
             return False, None
         body = self.body(image_rgb, roi, occluders)
@@ -158,19 +193,23 @@ class MediapipeTfliteBackend:
         if body.presence < self.options.min_person_score:
             return False, None
         bbox = body_bbox_xyxy(body.points_px)
+        if max(bbox[2] - bbox[0], bbox[3] - bbox[1]) < MIN_BODY_TO_CROP * roi.width:
+            return False, None  # a "person" far smaller than the crop: a part of someone
         if self._is_duplicate(bbox, accepted, body):
+            return False, body
+        if det is not None and det.keypoints_px is not None and not self._head_matches(det, body):
             return False, body
         accepted.append((body, bbox, body.presence))
         return True, body
 
     def _try_detection(self, image_rgb, det: PersonDetection, accepted) -> None:
-        ok, body = self._try_roi(image_rgb, det.body_roi, accepted)
+        ok, body = self._try_roi(image_rgb, det.body_roi, accepted, det=det)
         if ok or body is None or det.keypoints_px is None or not accepted:
             return
-        # The crop came back with someone already found: if the detector saw another
-        # head there, that person is behind: paint the people found over and retry.
+        # The crop came back with someone else than the detector's head, typically
+        # someone already found in front: paint the people found over and retry.
         if not self._head_matches(det, body):
-            self._try_roi(image_rgb, det.body_roi, accepted, occluders=[a[0] for a in accepted])
+            self._try_roi(image_rgb, det.body_roi, accepted, occluders=[a[0] for a in accepted], det=det)
 
     @staticmethod
     def _head_matches(det: PersonDetection, body: BodyLandmarks) -> bool:
@@ -262,11 +301,18 @@ class MediapipeTfliteBackend:
         self._body_runs = 0
         accepted: list[tuple[BodyLandmarks, np.ndarray, float]] = []
         sources: list[PersonObservation | None] = []
-        tracked = [p for p in (previous or []) if p.roi_px is not None]
+        # tracked people, the largest (usually the nearest, in front) first
+        tracked = sorted((p for p in (previous or []) if p.roi_px is not None),
+                         key=lambda p: -float(p.bbox_xyxy[3] - p.bbox_xyxy[1]))
         t0 = time.perf_counter()
         lost = False
         for prev in tracked[: self.options.max_people]:
-            if self._try_roi(image_rgb, RotatedRect.from_array(prev.roi_px), accepted)[0]:
+            roi = RotatedRect.from_array(prev.roi_px)
+            ok, body = self._try_roi(image_rgb, roi, accepted)
+            if not ok and body is not None and accepted:
+                # the crop found someone already kept (people crossing): look behind them
+                ok, _ = self._try_roi(image_rgb, roi, accepted, occluders=[a[0] for a in accepted])
+            if ok:
                 sources.append(prev)
             else:
                 lost = True
@@ -275,7 +321,8 @@ class MediapipeTfliteBackend:
                          or self._frames_since_detection + 1 >= self.options.detect_every)
         if need_detector and len(accepted) < self.options.max_people:
             n = len(accepted)
-            self._detect(image_rgb, accepted, timings, first_frame=previous is None)
+            # all tiles on a first frame, a still, or when someone tracked was lost
+            self._detect(image_rgb, accepted, timings, first_frame=previous is None or lost)
             sources += [None] * (len(accepted) - n)
         else:
             self._frames_since_detection += 1
