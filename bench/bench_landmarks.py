@@ -15,7 +15,6 @@ height on average (one result per person, Hungarian matching).
 from __future__ import annotations
 
 import argparse
-import math
 import time
 from pathlib import Path
 

@@ -19,7 +19,8 @@ from wholebody_core.detection.nms import iou_xyxy
 from wholebody_core.landmarks.body import BodyLandmarker, BodyLandmarks
 from wholebody_core.landmarks.face import FACE_FLAG_THRESHOLD, FaceLandmarker, FaceLandmarks, face_roi_from_body
 from wholebody_core.landmarks.hands import BODY_HAND_POINTS, HandLandmarker
-from wholebody_core.landmarks.roi import RotatedRect, image_to_crop, rect_bbox_xyxy
+from wholebody_core.landmarks.people import MIN_BODY_TO_CROP, body_bbox_xyxy, head_matches, is_duplicate
+from wholebody_core.landmarks.roi import RotatedRect, rect_bbox_xyxy
 from wholebody_core.landmarks.types import FaceObservation, HandObservation, PersonObservation
 from wholebody_core.models.registry import create_detector, register_landmark_backend
 
@@ -67,41 +68,6 @@ class LandmarkOptions:
             raise InputError(f"tile_fractions must lie between 0 and 1 (got {self.tile_fractions}).")
 
 
-# shoulders, elbows, wrists, hips, knees, ankles
-MAIN_JOINTS = np.array([11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28])
-DUPLICATE_JOINT_DISTANCE = 0.1  # median main-joint distance / body box height
-# A body crop's side is ~1.3x the person's height (BlazePose's ROI); a result much
-# smaller than its crop is a body part read as a person.
-MIN_BODY_TO_CROP = 0.35
-HEAD_AND_SHOULDERS = np.array([0, 11, 12])
-
-
-def on_silhouette(points_px: np.ndarray, other: BodyLandmarks) -> np.ndarray:
-    """(N, 2) image points -> (N,) bool: inside ``other``'s segmentation mask."""
-    if other.mask_logits is None:
-        return np.zeros(len(points_px), bool)
-    size = other.mask_logits.shape[0]
-    uv = np.floor(image_to_crop(other.roi, points_px) * size).astype(np.int64)
-    inside = ((uv >= 0) & (uv < size)).all(axis=1)
-    uv = np.clip(uv, 0, size - 1)
-    return inside & (other.mask_logits[uv[:, 1], uv[:, 0]] > 0.0)
-
-
-def intersection_over_smaller(a: np.ndarray, b: np.ndarray) -> float:
-    """Overlap of two (4,) boxes divided by the smaller box's area."""
-    w = min(a[2], b[2]) - max(a[0], b[0])
-    h = min(a[3], b[3]) - max(a[1], b[1])
-    if w <= 0 or h <= 0:
-        return 0.0
-    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
-    return float(w * h / max(smaller, 1e-9))
-
-
-def body_bbox_xyxy(points_px: np.ndarray) -> np.ndarray:
-    """(33, 2) -> (4,) tight box of the body landmarks (occluded ones included)."""
-    return np.concatenate([points_px.min(axis=0), points_px.max(axis=0)]).astype(np.float32)
-
-
 @register_landmark_backend("mediapipe-tflite")
 class MediapipeTfliteBackend:
     """MediaPipe's BlazePose/hand/face/iris ``.tflite`` models run with ai-edge-litert."""
@@ -125,48 +91,6 @@ class MediapipeTfliteBackend:
         self._body_runs = 0
 
     # -- people -------------------------------------------------------------
-    def _is_duplicate(self, bbox: np.ndarray, accepted: list[tuple[BodyLandmarks, np.ndarray, float]],
-                      body: BodyLandmarks | None = None) -> bool:
-        """Same person as an accepted one: boxes overlap, or the main joints coincide."""
-        if not accepted:
-            return False
-        boxes = np.stack([a[1] for a in accepted])
-        if np.any(iou_xyxy(bbox, boxes) > self.options.duplicate_iou):
-            return True
-        if body is None:
-            return False
-        for other, other_box, other_score in accepted:
-            scale = max(bbox[3] - bbox[1], other_box[3] - other_box[1], 1.0)
-            d = np.linalg.norm(body.points_px[MAIN_JOINTS] - other.points_px[MAIN_JOINTS], axis=1)
-            if np.median(d) < DUPLICATE_JOINT_DISTANCE * scale:
-                return True
-            # two people cannot share a head and shoulders (the other joints of a
-            # partial duplicate can be far off)
-            head = np.linalg.norm(body.points_px[HEAD_AND_SHOULDERS] - other.points_px[HEAD_AND_SHOULDERS], axis=1)
-            if head.mean() < DUPLICATE_JOINT_DISTANCE * 0.5 * scale:
-                return True
-            # much smaller and mostly inside the other's box: a limb read as a person
-            # (someone that small right behind a person would hardly be visible)
-            if (intersection_over_smaller(bbox, other_box) > 0.6
-                    and bbox[3] - bbox[1] < 0.35 * (other_box[3] - other_box[1])):
-                return True
-            # a limb of the other person read as a small person: inside the other's
-            # box, much smaller, and largely on the other's silhouette
-            if (intersection_over_smaller(bbox, other_box) > 0.8
-                    and bbox[3] - bbox[1] < 0.6 * (other_box[3] - other_box[1])
-                    and on_silhouette(body.points_px, other).mean() >= 0.4):
-                return True
-            # a second skeleton inside the first one: with the head in the same place,
-            # or wholly inside and less sure (a person hidden that much is lost anyway)
-            smaller = min(bbox[3] - bbox[1], other_box[3] - other_box[1])
-            nose_gap = np.linalg.norm(body.points_px[0] - other.points_px[0])
-            inside = intersection_over_smaller(bbox, other_box)
-            if inside > 0.7 and nose_gap < DUPLICATE_JOINT_DISTANCE * 1.5 * smaller:
-                return True
-            if inside > 0.9 and body.presence < other_score:
-                return True
-        return False
-
     def _detection_covered(self, det: PersonDetection, accepted) -> bool:
         """A detection whose face (or body box for HOG) sits on an accepted person."""
         if det.keypoints_px is not None:
@@ -178,7 +102,7 @@ class MediapipeTfliteBackend:
                 if np.hypot(nose[0] - cx, nose[1] - cy) < max(radius, 1.0):
                     return True
             return False
-        return self._is_duplicate(det.bbox_xyxy, accepted)
+        return bool(accepted) and bool(np.any(iou_xyxy(det.bbox_xyxy, np.stack([a[1] for a in accepted])) > 0.5))
 
     def _try_roi(self, image_rgb, roi: RotatedRect, accepted, occluders=None,
                  det: PersonDetection | None = None) -> tuple[bool, BodyLandmarks | None]:
@@ -195,9 +119,9 @@ class MediapipeTfliteBackend:
         bbox = body_bbox_xyxy(body.points_px)
         if max(bbox[2] - bbox[0], bbox[3] - bbox[1]) < MIN_BODY_TO_CROP * roi.width:
             return False, None  # a "person" far smaller than the crop: a part of someone
-        if self._is_duplicate(bbox, accepted, body):
+        if is_duplicate(body, bbox, accepted, self.options.duplicate_iou):
             return False, body
-        if det is not None and det.keypoints_px is not None and not self._head_matches(det, body):
+        if det is not None and det.keypoints_px is not None and not head_matches(det, body):
             return False, body
         accepted.append((body, bbox, body.presence))
         return True, body
@@ -208,15 +132,8 @@ class MediapipeTfliteBackend:
             return
         # The crop came back with someone else than the detector's head, typically
         # someone already found in front: paint the people found over and retry.
-        if not self._head_matches(det, body):
+        if not head_matches(det, body):
             self._try_roi(image_rgb, det.body_roi, accepted, occluders=[a[0] for a in accepted], det=det)
-
-    @staticmethod
-    def _head_matches(det: PersonDetection, body: BodyLandmarks) -> bool:
-        cx = (det.bbox_xyxy[0] + det.bbox_xyxy[2]) / 2
-        cy = (det.bbox_xyxy[1] + det.bbox_xyxy[3]) / 2
-        radius = max(det.bbox_xyxy[2] - det.bbox_xyxy[0], det.bbox_xyxy[3] - det.bbox_xyxy[1], 1.0)
-        return bool(np.hypot(body.points_px[0, 0] - cx, body.points_px[0, 1] - cy) < radius)
 
     def _tiles_for_this_pass(self, image_rgb, first_frame: bool):
         if not self.options.tile_fractions:
