@@ -213,6 +213,8 @@ class MediapipeTfliteBackend:
         order; the detector then adds people not yet covered.
         """
         image_rgb = np.ascontiguousarray(image_rgb)
+        if image_rgb.ndim != 3 or image_rgb.shape[2] != 3 or image_rgb.dtype != np.uint8:
+            raise InputError(f"expected an (H, W, 3) uint8 RGB image, got {image_rgb.dtype} {image_rgb.shape}.")
         timings = {"detector": 0.0, "pose": 0.0, "hands": 0.0, "face": 0.0, "iris": 0.0}
         self.last_detector_ran = False
         self._body_runs = 0

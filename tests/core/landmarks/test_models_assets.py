@@ -70,3 +70,13 @@ def test_bad_landmark_options_raise_input_errors(bad):
 
     with pytest.raises(InputError):
         LandmarkOptions(**bad)
+
+
+def test_process_frame_rejects_non_rgb_images():
+    from wholebody_core.landmarks.backend import LandmarkOptions
+
+    backend = create_landmark_backend("mediapipe-tflite", LandmarkOptions(hands=False, face=False))
+    with pytest.raises(InputError, match="uint8 RGB"):
+        backend.process_frame(np.zeros((48, 64), np.uint8))
+    with pytest.raises(InputError):
+        backend.process_frame(np.zeros((48, 64, 3), np.float32))
