@@ -49,6 +49,7 @@ class LandmarkOptions:
     # when a tracked person was lost).
     detect_every: int = 2
     tiles_per_pass: int = 1
+    hand_model: str = "full"           # "lite": about half the hand model's time, less precise
     min_hand_presence: float = 0.5
     min_wrist_visibility: float = 0.1  # MediaPipe Holistic's gate for hand crops
     min_hand_crop_px: float = 16.0     # no hand model on smaller crops (people under ~110 px tall)
@@ -81,7 +82,7 @@ class MediapipeTfliteBackend:
                                       num_threads=o.num_threads)
         self.detector = create_detector(o.detector, det_options, models_dir=o.models_dir)
         self.body = BodyLandmarker(o.num_threads, o.models_dir)
-        self.hands = HandLandmarker(o.num_threads, o.models_dir) if o.hands else None
+        self.hands = HandLandmarker(o.num_threads, o.models_dir, o.hand_model) if o.hands else None
         self.face = FaceLandmarker(o.num_threads, o.models_dir, iris=o.iris) if o.face else None
         self._frames_since_detection = 0
         self._next_tile = 0

@@ -25,6 +25,7 @@ import math
 
 import numpy as np
 
+from wholebody_core.errors import InputError
 from wholebody_core.landmarks.roi import (
     RotatedRect, crop_image, crop_to_image, rect_from_alignment_points, rotate_xy,
     rotation_from_points, transform_rect,
@@ -65,9 +66,11 @@ def hand_roi_from_recrop_points(points_px: np.ndarray) -> RotatedRect:
 class HandLandmarker:
     """Re-crop model + hand landmark model for one hand at a time."""
 
-    def __init__(self, num_threads: int = 2, models_dir=None):
+    def __init__(self, num_threads: int = 2, models_dir=None, variant: str = "full"):
+        if variant not in ("full", "lite"):
+            raise InputError(f"hand model variant must be 'full' or 'lite', not {variant!r}.")
         self._recrop = TfliteModel(model_path("hand_recrop", models_dir), num_threads)
-        self._model = TfliteModel(model_path("hand_landmark_full", models_dir), num_threads)
+        self._model = TfliteModel(model_path(f"hand_landmark_{variant}", models_dir), num_threads)
         self._model.require_outputs("Identity", "Identity_1", "Identity_2", "Identity_3")
 
     def roi_from_body(self, image_rgb: np.ndarray, wrist_px, pinky_px, index_px) -> RotatedRect:
