@@ -136,6 +136,7 @@ def write_ground_truth(path: str | os.PathLike, gt: GroundTruth) -> Path:
     try:
         with os.fdopen(fd, "wb") as handle:
             np.savez_compressed(handle, **to_arrays(gt))
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -115,7 +115,11 @@ def render(scene: SceneSpec, bodies, out_dir: Path) -> Path:
             bs.add_box(f"stool{p.pid}", (x, y, seat / 2), (0.45, 0.45, seat))
     target = out_dir / scene.media_name
     if not scene.is_clip:
-        bs.render(target)
+        png = target.with_suffix(".png")
+        bs.render(png)
+        if target != png:
+            write_jpeg(png, target)
+            png.unlink()
         return target
     with tempfile.TemporaryDirectory(prefix=scene.name, dir=out_dir) as tmp:
         paths = []
@@ -132,6 +136,18 @@ def render(scene: SceneSpec, bodies, out_dir: Path) -> Path:
             writer.write(cv2.imread(str(path)))
         writer.release()
     return target
+
+
+JPEG_QUALITY = 92
+
+
+def write_jpeg(png: Path, target: Path) -> None:
+    """Re-encodes a rendered PNG as a JPEG (OpenCV, fixed quality: reproducible)."""
+    import cv2
+
+    image = cv2.imread(str(png))
+    if image is None or not cv2.imwrite(str(target), image, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY]):
+        raise OSError(f"cannot write {target}")
 
 
 def _seat_height(b: anny_body.PosedBody) -> float:

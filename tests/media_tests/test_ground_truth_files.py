@@ -51,12 +51,14 @@ def test_media_file_matches(gt):
     else:
         cap = cv2.VideoCapture(str(media))
         assert int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)) == w and int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)) == h
+        fps = cap.get(cv2.CAP_PROP_FPS)
         count = 0
         while cap.read()[0]:
             count += 1
         cap.release()
         assert count == gt.num_frames
-        assert cap.get(cv2.CAP_PROP_FPS) == pytest.approx(gt.fps, rel=1e-3) or gt.fps > 0
+        assert fps == pytest.approx(gt.fps, rel=1e-3)
+        np.testing.assert_array_equal(gt.frame_indices, np.arange(gt.num_frames))
 
 
 def test_2d_is_projection_of_3d(gt):
