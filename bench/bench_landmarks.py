@@ -169,7 +169,7 @@ def recall(args) -> None:
     for gt_path in sorted(MEDIA.glob("*.gt.npz")):
         gt = np.load(gt_path, allow_pickle=False)
         media = MEDIA / str(gt["media"])
-        if media.suffix.lower() != ".png" or int(gt["num_people"]) < 2:
+        if media.suffix.lower() not in (".png", ".jpg", ".jpeg") or int(gt["num_people"]) < 2:
             continue
         image = cv2.cvtColor(cv2.imread(str(media)), cv2.COLOR_BGR2RGB)
         cases.append((media.name, image, gt["joints_2d"][:, 0], [str(n) for n in gt["joint_names"]]))

@@ -73,9 +73,9 @@ def is_duplicate(body: BodyLandmarks, bbox: np.ndarray, accepted: list[tuple[Bod
         if (intersection_over_smaller(bbox, other_box) > 0.6
                 and bbox[3] - bbox[1] < 0.35 * (other_box[3] - other_box[1])):
             return True
-        # a limb of the other person read as a small person: inside the other's
-        # box, much smaller, and largely on the other's silhouette
-        if (intersection_over_smaller(bbox, other_box) > 0.8
+        # parts of the other person read as a smaller person: mostly inside the
+        # other's box and largely on the other's silhouette
+        if (intersection_over_smaller(bbox, other_box) > 0.6
                 and bbox[3] - bbox[1] < 0.6 * (other_box[3] - other_box[1])
                 and on_silhouette(body.points_px, other).mean() >= 0.4):
             return True
