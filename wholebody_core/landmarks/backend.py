@@ -53,7 +53,7 @@ class LandmarkOptions:
     min_hand_presence: float = 0.5
     min_wrist_visibility: float = 0.1  # MediaPipe Holistic's gate for hand crops
     min_hand_crop_px: float = 16.0     # no hand model on smaller crops (people under ~110 px tall)
-    min_face_crop_px: float = 16.0     # no face model on smaller crops (people under ~90 px tall)
+    min_face_crop_px: float = 16.0     # no face model on smaller crops (people under ~100 px tall)
     duplicate_iou: float = 0.8         # two results with body boxes overlapping more are one person
     models_dir: str | None = None      # folder with the .tflite files; None: the mediapipe wheel
 

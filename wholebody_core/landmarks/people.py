@@ -75,10 +75,11 @@ def is_duplicate(body: BodyLandmarks, bbox: np.ndarray, accepted: list[tuple[Bod
             return True
         # parts of the other person read as a smaller person: mostly inside the
         # other's box and largely on the other's silhouette
-        if (intersection_over_smaller(bbox, other_box) > 0.6
-                and bbox[3] - bbox[1] < 0.6 * (other_box[3] - other_box[1])
-                and on_silhouette(body.points_px, other).mean() >= 0.4):
-            return True
+        if intersection_over_smaller(bbox, other_box) > 0.6:
+            on_other = on_silhouette(body.points_px, other).mean()
+            smaller_person = bbox[3] - bbox[1] < 0.6 * (other_box[3] - other_box[1])
+            if on_other >= 0.6 or (smaller_person and on_other >= 0.4):
+                return True
         # a second skeleton inside the first one: with the head in the same place,
         # or wholly inside and less sure (a person hidden that much is lost anyway)
         smaller = min(bbox[3] - bbox[1], other_box[3] - other_box[1])
