@@ -149,8 +149,10 @@ def test_rotated_image_gives_rotated_3d(backend):
     assert np.median(err) < 0.1, f"median joint gap {np.median(err):.3f} m"
 
 
-@pytest.mark.parametrize("scene", ["multi_person", "occlusion", "child_adult"])
-def test_multi_person_count_and_joints(backend, scene):
+@pytest.mark.parametrize("scene", ["multi_person", "occlusion", "child_adult", "pose_arms_raised",
+                                   "pose_crossed_arms", "pose_crouching", "pose_far", "pose_reaching",
+                                   "pose_sitting", "pose_walking"])
+def test_still_scenes_count_joints_and_sides(backend, scene):
     image, gt = load_still(scene)
     people = backend.process_frame(image)
     visible = gt["visible_fraction"][:, 0] > 0.3
@@ -159,6 +161,18 @@ def test_multi_person_count_and_joints(backend, scene):
     found = {a for a, _, err in pairs if err < TOLERANCE}
     missing = [a for a in np.flatnonzero(visible) if a not in found]
     assert not missing, f"{scene}: people {missing} not found ({[round(e, 3) for _, _, e in pairs]})"
+    # the person's own sides, where the shoulders are seen wide enough to tell
+    for a, person, _ in pairs:
+        g = gt["joints_2d"][a, 0]
+        height = float(np.ptp(g[:, 1]))
+        for pair in (("left_shoulder", "right_shoulder"), ("left_hip", "right_hip")):
+            gl, gr = g[joint(gt, pair[0])], g[joint(gt, pair[1])]
+            if np.linalg.norm(gl - gr) < 0.12 * height:
+                continue
+            pl, pr = person.body_2d[MAIN[pair[0]], :2], person.body_2d[MAIN[pair[1]], :2]
+            same = np.linalg.norm(pl - gl) + np.linalg.norm(pr - gr)
+            swapped = np.linalg.norm(pl - gr) + np.linalg.norm(pr - gl)
+            assert same < swapped, f"{scene}: person {a} {pair} swapped"
 
 
 def test_nobody_in_a_blank_image(backend):
