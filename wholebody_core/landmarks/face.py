@@ -29,7 +29,8 @@ import time
 import numpy as np
 
 from wholebody_core.landmarks.roi import (
-    RotatedRect, crop_image, crop_to_image, rect_from_points_bbox, rotate_xy, transform_rect,
+    RotatedRect, crop_image, crop_to_image, rect_from_points_bbox, rotate_xy, rotation_from_points,
+    transform_rect,
 )
 from wholebody_core.models.assets import model_path
 from wholebody_core.models.tflite_runner import TfliteModel
@@ -69,10 +70,17 @@ def face_roi_from_body(body_px: np.ndarray, scale: float = 1.3) -> RotatedRect:
     raw = rect_from_points_bbox(pts, BODY_RIGHT_EYE, BODY_LEFT_EYE, 0.0)
     eyes_mid = (pts[BODY_RIGHT_EYE] + pts[BODY_LEFT_EYE]) / 2
     mouth_mid = (pts[9] + pts[10]) / 2
+    eye_gap = float(np.hypot(*(pts[BODY_LEFT_EYE] - pts[BODY_RIGHT_EYE])))
+    eye_mouth = float(np.hypot(*(mouth_mid - eyes_mid)))
+    rotation = raw.rotation
+    if eye_gap < eye_mouth:
+        # turned away (profile): the eye line is too short to give the roll; the
+        # face's up direction, mouth -> eyes, still does
+        rotation = rotation_from_points(mouth_mid, eyes_mid, math.pi / 2)
     # the 11 points span ear to ear but only eyes to mouth vertically; a face is
     # about 3 eye-to-mouth distances tall
-    side = max(raw.width, raw.height, 3.0 * float(np.hypot(*(mouth_mid - eyes_mid))))
-    squared = RotatedRect(raw.cx, raw.cy, side, side, raw.rotation)
+    side = max(raw.width, raw.height, 3.0 * eye_mouth)
+    squared = RotatedRect(raw.cx, raw.cy, side, side, rotation)
     return transform_rect(squared, scale, scale, square_long=True)
 
 
