@@ -4,8 +4,9 @@
         [--frames 40] [--threads 2] [--detect-every 1] [--tiles-per-pass 1]
     .venv/bin/python -m bench.bench_landmarks --recall [--crowds 4]
 
-Speed: feeds the same image as a video (each frame gets the previous frame's
-result, as the pipeline does) and prints the mean milliseconds per stage
+Speed: feeds a still repeated as a video, or a clip's frames in a loop (each frame
+gets the previous frame's result, as the pipeline does) and prints the mean
+milliseconds per stage
 (detector, pose, hands, face, iris) and frames/s, plus bare model invocation times.
 Recall: on every multi-person still in tests/media and on surveillance-style
 crowds (7 walking people of ~40-150 px in 640 x 480, flat-shaded anny bodies drawn
@@ -51,12 +52,25 @@ def bare_model_ms(threads: int, repeats: int = 20) -> dict[str, float]:
     return out
 
 
+def read_frames(path: str, size: tuple[int, int]) -> list[np.ndarray]:
+    """A still (one frame) or every frame of a short clip, RGB, resized to ``size``."""
+    frames = []
+    capture = cv2.VideoCapture(path)
+    while True:
+        ok, frame_bgr = capture.read()
+        if not ok:
+            break
+        frames.append(cv2.cvtColor(cv2.resize(frame_bgr, size), cv2.COLOR_BGR2RGB))
+    capture.release()
+    if not frames:
+        raise SystemExit(f"cannot read {path}")
+    return frames
+
+
 def speed(args) -> None:
-    image_bgr = cv2.imread(str(Path(args.image)))
-    if image_bgr is None:
-        raise SystemExit(f"cannot read {args.image}")
     w, h = (int(v) for v in args.size.split("x"))
-    image = cv2.cvtColor(cv2.resize(image_bgr, (w, h)), cv2.COLOR_BGR2RGB)
+    frames = read_frames(str(Path(args.image)), (w, h))
+    image = frames[0]
     options = LandmarkOptions(num_threads=args.threads, detect_every=args.detect_every,
                               tiles_per_pass=args.tiles_per_pass)
     backend = create_landmark_backend("mediapipe-tflite", options)
@@ -70,8 +84,8 @@ def speed(args) -> None:
     sums = dict.fromkeys(STAGES, 0.0)
     detector_runs = 0
     t_start = time.perf_counter()
-    for _ in range(args.frames):
-        previous = backend.process_frame(image, previous)
+    for i in range(args.frames):
+        previous = backend.process_frame(frames[(i + 1) % len(frames)], previous)
         for k in STAGES:
             sums[k] += backend.last_timings_ms.get(k, 0.0)
         detector_runs += backend.last_detector_ran

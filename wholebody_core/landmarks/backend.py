@@ -17,7 +17,9 @@ from wholebody_core.detection.types import DetectorOptions, PersonDetection
 from wholebody_core.errors import InputError
 from wholebody_core.detection.nms import iou_xyxy
 from wholebody_core.landmarks.body import BodyLandmarker, BodyLandmarks
-from wholebody_core.landmarks.face import FACE_FLAG_THRESHOLD, FaceLandmarker, FaceLandmarks, face_roi_from_body
+from wholebody_core.landmarks.face import (
+    BODY_FACE_SCALES, FACE_FLAG_THRESHOLD, FaceLandmarker, FaceLandmarks, face_roi_from_body,
+)
 from wholebody_core.landmarks.hands import BODY_HAND_POINTS, HandLandmarker
 from wholebody_core.landmarks.people import MIN_BODY_TO_CROP, body_bbox_xyxy, head_matches, is_duplicate
 from wholebody_core.landmarks.roi import RotatedRect, rect_bbox_xyxy
@@ -181,7 +183,10 @@ class MediapipeTfliteBackend:
                                points_3d=hand.world_cam.astype(np.float32),
                                score=float(hand.presence), bbox_xyxy=rect_bbox_xyxy(roi).astype(np.float32))
 
-    def _face(self, image_rgb, body: BodyLandmarks, previous_face: FaceObservation | None) -> FaceObservation | None:
+    def _face(self, image_rgb, body: BodyLandmarks, previous_face: FaceObservation | None,
+              tracked: bool = False) -> FaceObservation | None:
+        """``tracked``: the person was there last frame (then without a face unless
+        ``previous_face``): one crop size only, as the face is likely still hidden."""
         if face_roi_from_body(body.points_px).width < self.options.min_face_crop_px:
             return None
         prev_pts = None if previous_face is None else np.asarray(previous_face.points_2d, dtype=np.float64)
@@ -190,9 +195,10 @@ class MediapipeTfliteBackend:
             width = float(np.ptp(prev_pts[:, 0])) + 1.0
             if np.linalg.norm(prev_pts.mean(axis=0) - body.points_px[0]) > width:
                 prev_pts = None
-        face: FaceLandmarks = self.face(image_rgb, body.points_px, prev_pts)
+        face: FaceLandmarks = self.face(image_rgb, body.points_px, prev_pts,
+                                        tries=1 if tracked else len(BODY_FACE_SCALES))
         if face.presence < FACE_FLAG_THRESHOLD and prev_pts is not None:
-            face = self.face(image_rgb, body.points_px, None)
+            face = self.face(image_rgb, body.points_px, None, tries=1)
         if face.presence < FACE_FLAG_THRESHOLD:
             return None
         iris = None
@@ -260,7 +266,8 @@ class MediapipeTfliteBackend:
                 timings["hands"] += (time.perf_counter() - t0) * 1e3
             if self.face is not None:
                 t0 = time.perf_counter()
-                person.face = self._face(image_rgb, body, None if prev is None else prev.face)
+                person.face = self._face(image_rgb, body, None if prev is None else prev.face,
+                                         tracked=prev is not None)
                 timings["face"] += (time.perf_counter() - t0) * 1e3 - self.face.last_iris_ms
                 timings["iris"] += self.face.last_iris_ms
             people.append(person)

@@ -138,16 +138,16 @@ class FaceLandmarker:
         self.last_iris_ms += (time.perf_counter() - t0) * 1e3
 
     def __call__(self, image_rgb: np.ndarray, body_px: np.ndarray,
-                 previous_points_px: np.ndarray | None = None) -> FaceLandmarks:
+                 previous_points_px: np.ndarray | None = None, tries: int = len(BODY_FACE_SCALES)) -> FaceLandmarks:
         """Mesh on the ROI of last frame's mesh (MediaPipe's tracking), or else from
-        the body's face points and then once more on the ROI of that first mesh;
-        then the irises."""
+        the body's face points (``tries`` crop sizes at most) and then once more on
+        the ROI of that first mesh; then the irises."""
         self.last_iris_ms = 0.0
         if previous_points_px is not None:
             face = self.mesh(image_rgb, face_roi_from_mesh(previous_points_px))
         else:
             face = None
-            for scale in BODY_FACE_SCALES:
+            for scale in BODY_FACE_SCALES[:max(1, tries)]:
                 first = self.mesh(image_rgb, face_roi_from_body(body_px, scale))
                 second = self.mesh(image_rgb, face_roi_from_mesh(first.points_px))
                 best = second if second.presence >= first.presence else first
