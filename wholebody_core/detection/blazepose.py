@@ -130,6 +130,17 @@ class BlazePoseDetector:
         side = float(max(width, height))
         return RotatedRect((width - 1) / 2.0, (height - 1) / 2.0, side, side, 0.0)
 
+    def tiles_containing(self, width: int, height: int, points_px: np.ndarray) -> list[int]:
+        """Indices of the tiles whose square contains any of the (N, 2) points."""
+        rects = tile_rects(width, height, self.options.tile_fractions, self.options.tile_overlap)
+        pts = np.asarray(points_px, dtype=np.float64).reshape(-1, 2)
+        out = []
+        for i, r in enumerate(rects):
+            inside = (np.abs(pts[:, 0] - r.cx) <= r.width / 2) & (np.abs(pts[:, 1] - r.cy) <= r.height / 2)
+            if inside.any():
+                out.append(i)
+        return out
+
     def num_tiles(self, width: int, height: int) -> int:
         """How many tiles an image of this size gets (besides the full frame)."""
         return len(tile_rects(width, height, self.options.tile_fractions, self.options.tile_overlap))

@@ -43,6 +43,9 @@ class HogPeopleDetector:
     def num_tiles(self, width: int, height: int) -> int:
         return 0
 
+    def tiles_containing(self, width: int, height: int, points_px: np.ndarray) -> list[int]:
+        return []
+
     def detect(self, image_rgb: np.ndarray, tiles=True) -> list[PersonDetection]:
         """(H, W, 3) uint8 RGB -> people, best first (pixels, full frame); the image
         pyramid replaces tiles (``tiles`` is ignored)."""

@@ -47,10 +47,12 @@ class LandmarkOptions:
     tile_fractions: tuple[float, ...] = (0.5, 0.33)
     # Video policy (when `previous` is given): run the detector every `detect_every`
     # frames and whenever a tracked person is lost, on the full frame plus
-    # `tiles_per_pass` of the tiles in turn (all tiles on a first frame, a still, or
-    # when a tracked person was lost).
+    # `tiles_per_pass` of the tiles in turn, plus the tiles where a tracked person
+    # was lost in the last `lost_memory_frames` frames (all tiles on a first frame
+    # or a still).
     detect_every: int = 2
     tiles_per_pass: int = 1
+    lost_memory_frames: int = 15       # keep searching the tiles where someone was lost this long
     hand_model: str = "full"           # "lite": about half the hand model's time, less precise
     min_hand_presence: float = 0.5
     min_wrist_visibility: float = 0.1  # MediaPipe Holistic's gate for hand crops
@@ -88,6 +90,7 @@ class MediapipeTfliteBackend:
         self.face = FaceLandmarker(o.num_threads, o.models_dir, iris=o.iris) if o.face else None
         self._frames_since_detection = 0
         self._next_tile = 0
+        self._lost: list[tuple[np.ndarray, int]] = []  # (where, frames left) of people lost lately
         self.last_timings_ms: dict[str, float] = {}
         self.last_detector_ran = False
         self.last_body_runs = 0
@@ -138,23 +141,27 @@ class MediapipeTfliteBackend:
         if not head_matches(det, body):
             self._try_roi(image_rgb, det.body_roi, accepted, occluders=[a[0] for a in accepted], det=det)
 
-    def _tiles_for_this_pass(self, image_rgb, first_frame: bool):
+    def _tiles_for_this_pass(self, image_rgb, first_frame: bool, lost_px: list[np.ndarray]):
+        """All tiles on a first frame; else the next ``tiles_per_pass`` in turn plus
+        every tile holding a tracked person lost this frame."""
         if not self.options.tile_fractions:
             return False
         if first_frame:
             return True
-        count = self.detector.num_tiles(image_rgb.shape[1], image_rgb.shape[0])
-        if count == 0 or self.options.tiles_per_pass <= 0:
+        height, width = image_rgb.shape[:2]
+        count = self.detector.num_tiles(width, height)
+        if count == 0:
             return False
-        if self.options.tiles_per_pass >= count:
-            return True
-        picked = [(self._next_tile + i) % count for i in range(self.options.tiles_per_pass)]
+        picked = [(self._next_tile + i) % count for i in range(min(self.options.tiles_per_pass, count))]
         self._next_tile = (self._next_tile + self.options.tiles_per_pass) % count
-        return picked
+        if lost_px:
+            picked += self.detector.tiles_containing(width, height, np.stack(lost_px))
+        picked = sorted(set(picked))
+        return True if len(picked) >= count else picked
 
-    def _detect(self, image_rgb, accepted, timings, first_frame: bool) -> None:
+    def _detect(self, image_rgb, accepted, timings, first_frame: bool, lost_px: list[np.ndarray]) -> None:
         t0 = time.perf_counter()
-        dets = self.detector.detect(image_rgb, tiles=self._tiles_for_this_pass(image_rgb, first_frame))
+        dets = self.detector.detect(image_rgb, tiles=self._tiles_for_this_pass(image_rgb, first_frame, lost_px))
         timings["detector"] += (time.perf_counter() - t0) * 1e3
         self._frames_since_detection = 0
         self.last_detector_ran = True
@@ -231,7 +238,7 @@ class MediapipeTfliteBackend:
         tracked = sorted((p for p in (previous or []) if p.roi_px is not None),
                          key=lambda p: -float(p.bbox_xyxy[3] - p.bbox_xyxy[1]))
         t0 = time.perf_counter()
-        lost = False
+        lost_px: list[np.ndarray] = []  # where tracked people were lost this frame (crop centres)
         for prev in tracked[: self.options.max_people]:
             roi = RotatedRect.from_array(prev.roi_px)
             ok, body = self._try_roi(image_rgb, roi, accepted)
@@ -241,15 +248,23 @@ class MediapipeTfliteBackend:
             if ok:
                 sources.append(prev)
             else:
-                lost = True
+                lost_px.append(np.array([roi.cx, roi.cy]))
         timings["pose"] += (time.perf_counter() - t0) * 1e3
-        need_detector = (not tracked or lost or self.options.detect_every <= 1
+        if previous is None:
+            self._lost = []
+        self._lost = [(xy, ttl - 1) for xy, ttl in self._lost if ttl > 1]
+        self._lost += [(xy, self.options.lost_memory_frames) for xy in lost_px]
+        need_detector = (not tracked or bool(lost_px) or self.options.detect_every <= 1
                          or self._frames_since_detection + 1 >= self.options.detect_every)
         if need_detector and len(accepted) < self.options.max_people:
             n = len(accepted)
-            # all tiles on a first frame, a still, or when someone tracked was lost
-            self._detect(image_rgb, accepted, timings, first_frame=previous is None or lost)
+            self._detect(image_rgb, accepted, timings, first_frame=previous is None,
+                         lost_px=[xy for xy, _ in self._lost])
             sources += [None] * (len(accepted) - n)
+            # someone new found where a person was lost: stop searching there
+            new_boxes = [box for _, box, _ in accepted[n:]]
+            self._lost = [(xy, ttl) for xy, ttl in self._lost
+                          if not any(b[0] <= xy[0] <= b[2] and b[1] <= xy[1] <= b[3] for b in new_boxes)]
         else:
             self._frames_since_detection += 1
 

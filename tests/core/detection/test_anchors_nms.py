@@ -85,3 +85,19 @@ def test_tiles_cover_the_image_with_overlap():
     side = 0.67 * 480
     assert np.allclose(boxes[:, 2] - boxes[:, 0], side)
     assert tile_rects(640, 480, (), 0.25) == []
+
+
+def test_tiles_containing_points():
+    from wholebody_core.detection.blazepose import BlazePoseDetector
+    from wholebody_core.detection.types import DetectorOptions
+
+    detector = BlazePoseDetector(DetectorOptions(tile_fractions=(0.5,)))
+    rects = tile_rects(640, 480, (0.5,), 0.25)
+    assert detector.num_tiles(640, 480) == len(rects)
+    hits = detector.tiles_containing(640, 480, np.array([[10.0, 10.0]]))
+    assert hits == [0]
+    centre = detector.tiles_containing(640, 480, np.array([[320.0, 240.0]]))
+    for i in centre:
+        r = rects[i]
+        assert abs(320 - r.cx) <= r.width / 2 and abs(240 - r.cy) <= r.height / 2
+    assert len(centre) >= 2
