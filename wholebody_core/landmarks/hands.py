@@ -70,6 +70,7 @@ class HandLandmarker:
         if variant not in ("full", "lite"):
             raise InputError(f"hand model variant must be 'full' or 'lite', not {variant!r}.")
         self._recrop = TfliteModel(model_path("hand_recrop", models_dir), num_threads)
+        self._recrop.require_outputs("output_crop")
         self._model = TfliteModel(model_path(f"hand_landmark_{variant}", models_dir), num_threads)
         self._model.require_outputs("Identity", "Identity_1", "Identity_2", "Identity_3")
 
@@ -78,7 +79,7 @@ class HandLandmarker:
         search = hand_roi_from_body(wrist_px, pinky_px, index_px)
         crop = crop_image(image_rgb, search, RECROP_SIZE, RECROP_SIZE)
         out = self._recrop.run(crop.astype(np.float32)[None] / 255.0)
-        pts = next(iter(out.values())).reshape(-1)[:4].reshape(2, 2).astype(np.float64) / RECROP_SIZE
+        pts = out["output_crop"].reshape(2, 2).astype(np.float64) / RECROP_SIZE
         return hand_roi_from_recrop_points(crop_to_image(search, pts))
 
     def __call__(self, image_rgb: np.ndarray, roi: RotatedRect) -> HandLandmarks:
