@@ -21,7 +21,9 @@ from wholebody_core.landmarks.face import (
     BODY_FACE_SCALES, FACE_FLAG_THRESHOLD, FaceLandmarker, FaceLandmarks, face_roi_from_body,
 )
 from wholebody_core.landmarks.hands import BODY_HAND_POINTS, HandLandmarker
-from wholebody_core.landmarks.people import MIN_BODY_TO_CROP, body_bbox_xyxy, head_matches, is_duplicate
+from wholebody_core.landmarks.people import (
+    MIN_BODY_TO_CROP, MIN_VISIBLE_LANDMARKS, body_bbox_xyxy, count_visible_in_image, head_matches, is_duplicate,
+)
 from wholebody_core.landmarks.roi import RotatedRect, rect_bbox_xyxy
 from wholebody_core.landmarks.types import FaceObservation, HandObservation, PersonObservation
 from wholebody_core.models.registry import create_detector, register_landmark_backend
@@ -46,7 +48,7 @@ class LandmarkOptions:
     # shorter side (0.5, 0.33: people down to ~40 px in 640 x 480); () = full frame only
     tile_fractions: tuple[float, ...] = (0.5, 0.33)
     # Video policy (when `previous` is given): run the detector every `detect_every`
-    # frames and whenever a tracked person is lost, on the full frame plus
+    # frames, and on every frame while someone tracked is lost, on the full frame plus
     # `tiles_per_pass` of the tiles in turn, plus the tiles where a tracked person
     # was lost in the last `lost_memory_frames` frames (all tiles on a first frame
     # or a still).
@@ -125,6 +127,8 @@ class MediapipeTfliteBackend:
         bbox = body_bbox_xyxy(body.points_px)
         if max(bbox[2] - bbox[0], bbox[3] - bbox[1]) < MIN_BODY_TO_CROP * roi.width:
             return False, None  # a "person" far smaller than the crop: a part of someone
+        if count_visible_in_image(body, image_rgb.shape[1], image_rgb.shape[0]) < MIN_VISIBLE_LANDMARKS:
+            return False, None  # nothing of them to see: the model guessed a person
         if is_duplicate(body, bbox, accepted, self.options.duplicate_iou):
             return False, body
         if det is not None and det.keypoints_px is not None and not head_matches(det, body):
@@ -254,7 +258,7 @@ class MediapipeTfliteBackend:
             self._lost = []
         self._lost = [(xy, ttl - 1) for xy, ttl in self._lost if ttl > 1]
         self._lost += [(xy, self.options.lost_memory_frames) for xy in lost_px]
-        need_detector = (not tracked or bool(lost_px) or self.options.detect_every <= 1
+        need_detector = (not tracked or bool(self._lost) or self.options.detect_every <= 1
                          or self._frames_since_detection + 1 >= self.options.detect_every)
         if need_detector and len(accepted) < self.options.max_people:
             n = len(accepted)

@@ -21,6 +21,16 @@ DUPLICATE_JOINT_DISTANCE = 0.1  # median main-joint distance / body box height
 # smaller than its crop is a body part read as a person.
 MIN_BODY_TO_CROP = 0.35
 HEAD_AND_SHOULDERS = np.array([0, 11, 12])
+# A person must show this many landmarks (visibility > 0.5, inside the image);
+# hallucinations on floors and walls score ~0, real people 15-33 (measured on renders).
+MIN_VISIBLE_LANDMARKS = 6
+
+
+def count_visible_in_image(body: BodyLandmarks, width: int, height: int) -> int:
+    """How many of the 33 landmarks are visible (> 0.5) and inside the image."""
+    x, y = body.points_px[:, 0], body.points_px[:, 1]
+    inside = (x >= -0.5) & (x < width - 0.5) & (y >= -0.5) & (y < height - 0.5)
+    return int(((body.visibility > 0.5) & inside).sum())
 
 
 def on_silhouette(points_px: np.ndarray, other: BodyLandmarks) -> np.ndarray:
