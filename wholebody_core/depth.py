@@ -126,3 +126,77 @@ def _weighted_centre(keypoints_px: np.ndarray, weights: np.ndarray, bbox_xyxy: n
     centre = (keypoints_px * w[..., None]).sum(axis=1) / np.clip(total, 1e-9, None)
     box_centre = (bbox_xyxy[:, :2] + bbox_xyxy[:, 2:]) / 2.0
     return np.where(total > 1e-6, centre, box_centre)
+
+
+# --- Body size from a shared floor ------------------------------------------------
+# The skeleton fit above places everyone as if they had the landmark model's
+# (adult, normalised) size, so a child near the camera and an adult far away with
+# equal image heights land at about the same depth. People stand on one floor: under
+# the adult assumption, a child's feet come out too far below the camera (lower in
+# the image than an adult's feet at that depth would be). Scaling a person about the
+# camera centre keeps their image, so each person's size factor s is the one that puts
+# their feet on the floor the others share: s_i = h / (down . foot_i), h the camera's
+# height above the floor, down = (0, cos pitch, sin pitch) (no roll).
+# The floor is chosen among hypotheses (a level floor through one person's feet, or
+# the line through two people's feet with a plausible camera pitch) by how many
+# people it fits as adults; nobody may come out much larger than an adult.
+# Frames with one person say nothing; a track's factor is its median over frames.
+
+FOOT_LANDMARKS = (27, 28, 29, 30, 31, 32)   # BlazePose ankles, heels, foot indices
+LEVEL_DOWN_CAM = np.array([0.0, 1.0, 0.0])
+MIN_CAMERA_HEIGHT_M = 0.2
+MAX_PITCH_DEG = 20.0
+ADULT_TOLERANCE = 0.1       # |s - 1| within this: fits the floor as an adult
+SCALE_DEAD_ZONE = 0.85      # scales above this are adults within noise: left at 1
+SCALE_RANGE = (0.4, 1.0)
+
+
+def lowest_foot_points(origin_cam: np.ndarray, body_3d: np.ndarray) -> np.ndarray:
+    """(N, 3) camera-frame foot contact points: the lowest foot landmark of each person."""
+    feet = origin_cam[:, None, :] + body_3d[:, list(FOOT_LANDMARKS)]
+    lowest = np.argmax(feet @ LEVEL_DOWN_CAM, axis=1)
+    return feet[np.arange(len(feet)), lowest]
+
+
+def _floor_hypotheses(foot_cam: np.ndarray) -> list[tuple[np.ndarray, float]]:
+    """(down, height) candidates: level through each person, pitched through each pair."""
+    hypotheses = [(LEVEL_DOWN_CAM, float(p @ LEVEL_DOWN_CAM)) for p in foot_cam]
+    for i in range(len(foot_cam)):
+        for j in range(i + 1, len(foot_cam)):
+            dy = foot_cam[j, 1] - foot_cam[i, 1]
+            dz = foot_cam[j, 2] - foot_cam[i, 2]
+            pitch = np.arctan2(-dy, dz)          # y cos + z sin equal at both feet
+            pitch = (pitch + np.pi / 2) % np.pi - np.pi / 2
+            if abs(np.degrees(pitch)) <= MAX_PITCH_DEG:
+                down = np.array([0.0, np.cos(pitch), np.sin(pitch)])
+                hypotheses.append((down, float(foot_cam[i] @ down)))
+    return [(d, h) for d, h in hypotheses if h > MIN_CAMERA_HEIGHT_M]
+
+
+def floor_scales(foot_cam: np.ndarray) -> np.ndarray:
+    """Size factor of each person that puts everyone's feet on one floor.
+
+    Args:
+        foot_cam: (N, 3) foot contact points placed with the adult-size assumption.
+    Returns:
+        (N,) scales in SCALE_RANGE; NaN where the floor says nothing (fewer than two
+        people, no plausible floor, feet not below the camera).
+    """
+    n = len(foot_cam)
+    scales = np.full(n, np.nan)
+    if n < 2:
+        return scales
+    best, best_key = None, None
+    for down, height in _floor_hypotheses(foot_cam):
+        below = foot_cam @ down
+        if np.any(below <= MIN_CAMERA_HEIGHT_M):
+            continue
+        s = height / below
+        if np.any(s > 1.0 + ADULT_TOLERANCE):   # nobody much larger than an adult
+            continue
+        key = (int(np.sum(np.abs(s - 1.0) <= ADULT_TOLERANCE)), -abs(down[2]))
+        if best_key is None or key > best_key:
+            best, best_key = s, key
+    if best is None:
+        return scales
+    return np.where(best > SCALE_DEAD_ZONE, 1.0, np.clip(best, *SCALE_RANGE))

@@ -80,6 +80,7 @@ class _TrackRecord:
     face_valid: list[bool] = dataclasses.field(default_factory=list)
     expression: list[np.ndarray] = dataclasses.field(default_factory=list)  # (10,)
     keypoints: list[np.ndarray] = dataclasses.field(default_factory=list)   # (33, 3)
+    size_scale: list[float] = dataclasses.field(default_factory=list)       # NaN: no floor evidence
     rest_bank: list[PersonObservation] = dataclasses.field(default_factory=list)
     rest_joints: np.ndarray | None = None
     rest_locked: bool = False
@@ -145,11 +146,12 @@ class _Solver:
 
         self._base_rest = base_rest
         self._solve_options = SolveOptions(use_hands=options.hands, use_face=options.face)
-        self._pending: list[tuple[int, int, PersonObservation, np.ndarray]] = []
+        self._pending: list[tuple[int, int, PersonObservation, np.ndarray, float]] = []
         self.tracks: dict[int, _TrackRecord] = {}
 
-    def add(self, slot: int, track_id: int, obs: PersonObservation, origin_cam: np.ndarray) -> None:
-        self._pending.append((slot, track_id, obs, origin_cam))
+    def add(self, slot: int, track_id: int, obs: PersonObservation, origin_cam: np.ndarray,
+            size_scale: float) -> None:
+        self._pending.append((slot, track_id, obs, origin_cam, size_scale))
 
     def flush(self) -> None:
         if not self._pending:
@@ -157,7 +159,7 @@ class _Solver:
         from .solve.rest_fit import fit_rest_joints
         from .solve.solver import solve_poses
 
-        for _, track_id, obs, _ in self._pending:
+        for _, track_id, obs, _, _ in self._pending:
             record = self.tracks.setdefault(track_id, _TrackRecord())
             if not record.rest_locked and len(record.rest_bank) < REST_FIT_FRAMES:
                 record.rest_bank.append(obs)
@@ -170,7 +172,7 @@ class _Solver:
         observations = [p[2] for p in self._pending]
         rest = np.stack([self.tracks[p[1]].rest_joints for p in self._pending])
         solved = solve_poses(observations, rest, self._solve_options)
-        for i, (slot, track_id, obs, origin_cam) in enumerate(self._pending):
+        for i, (slot, track_id, obs, origin_cam, size_scale) in enumerate(self._pending):
             record = self.tracks[track_id]
             joints_rel = solved.joints_rel_cam[i]
             # The landmark origin is the mid-hip point; the capture's root is the pelvis joint.
@@ -184,6 +186,7 @@ class _Solver:
             record.face_valid.append(bool(solved.face_valid[i]))
             record.expression.append(solved.expression[i])
             record.keypoints.append(np.asarray(obs.body_2d, dtype=np.float64))
+            record.size_scale.append(size_scale)
         self._pending = []
 
 
@@ -248,11 +251,12 @@ def run_capture(
             body_2d = np.stack([o.body_2d for o in observations])
             ids = tracker.update(slot, boxes, body_2d, np.array([o.score for o in observations]))
             t2 = time.perf_counter()
-            placed = root_depth.estimate_root_depth(
-                boxes, np.stack([o.body_3d for o in observations]), body_2d[..., :2], body_2d[..., 2], intrinsics)
+            body_3d = np.stack([o.body_3d for o in observations])
+            placed = root_depth.estimate_root_depth(boxes, body_3d, body_2d[..., :2], body_2d[..., 2], intrinsics)
+            scales = root_depth.floor_scales(root_depth.lowest_foot_points(placed.origin_cam, body_3d))
             t3 = time.perf_counter()
-            for obs, track_id, origin in zip(observations, ids, placed.origin_cam):
-                solver.add(slot, int(track_id), obs, origin)
+            for obs, track_id, origin, scale in zip(observations, ids, placed.origin_cam, scales):
+                solver.add(slot, int(track_id), obs, origin, float(scale))
             stages["track"] += t2 - t1
             stages["depth"] += t3 - t2
         t4 = time.perf_counter()
@@ -309,9 +313,10 @@ def _assemble(tracks, source_frames, info, intrinsics, options, *, backend_name,
         capture.face_valid[p, slots] = rec.face_valid
         capture.expression[p, slots] = np.stack(rec.expression)
         capture.keypoints_2d[p, slots] = np.stack(rec.keypoints)
-        capture.rest_joints[p] = rec.rest_joints
+        size = _track_size_scale(rec, options)
+        capture.rest_joints[p] = size * rec.rest_joints
         full_pose[p, slots] = np.stack(rec.full_pose)
-        root[p, slots] = np.stack(rec.root)
+        root[p, slots] = size * np.stack(rec.root)
         full_pose[p], root[p] = smooth(full_pose[p], root[p], capture.valid[p], capture.fps, filter_options)
         # Invalid frames hold harmless fillers: the rest pose at the camera centre
         # (joints_cam stays forward kinematics of those fillers).
@@ -323,3 +328,17 @@ def _assemble(tracks, source_frames, info, intrinsics, options, *, backend_name,
     capture.root_position = root.astype(np.float32)
     capture.joints_cam = joints.astype(np.float32)
     return capture
+
+
+def _track_size_scale(record: _TrackRecord, options: CaptureOptions) -> float:
+    """A person's size relative to the landmark model's adult, from the shared floor.
+
+    The median over the frames where the floor said something; 1 without evidence,
+    and 1 with the user's SMPL-X model (its skeleton is the body's, not rescalable).
+    Scaling the skeleton and the root together about the camera keeps the image.
+    """
+    if options.smplx_model is not None:
+        return 1.0
+    scales = np.asarray(record.size_scale, dtype=np.float64)
+    scales = scales[np.isfinite(scales)]
+    return float(np.median(scales)) if scales.size else 1.0

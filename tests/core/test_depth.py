@@ -57,3 +57,42 @@ def test_too_few_confident_points_fall_back_to_k():
     result = depth.estimate_root_depth(box[None], pts[None], px[None], weights, K)
     assert result.gamma[0] == 1.0
     np.testing.assert_allclose(result.origin_cam[0, 2], depth.rootnet_k(box[None], K)[0])
+
+
+def test_shared_floor_gives_the_child_its_size():
+    # Camera 1.2 m above the floor, level. Under the adult assumption the child
+    # (true size 0.6, at 2.4 m) is placed at 4 m, its feet 2 m below the camera.
+    adult_feet = np.array([0.8, 1.2, 4.5])
+    child_feet_true = np.array([-0.4, 1.2, 2.4])
+    scales = depth.floor_scales(np.stack([child_feet_true / 0.6, adult_feet]))
+    np.testing.assert_allclose(scales, [0.6, 1.0])
+
+
+def _floor_points(pitch_deg, height, depths, xs):
+    """Feet on a floor seen by a camera pitched down by pitch_deg, height above it."""
+    p = np.radians(pitch_deg)
+    down = np.array([0.0, np.cos(p), np.sin(p)])
+    forward = np.array([0.0, -np.sin(p), np.cos(p)])   # along the floor, away from the camera
+    return np.array([height * down + d * forward + [x, 0, 0] for d, x in zip(depths, xs)])
+
+
+def test_pitched_camera_adults_stay_adults_and_the_child_is_found():
+    feet = _floor_points(8.0, 1.4, [3.0, 5.0, 7.5, 4.0], [-1.0, 1.0, 0.0, 0.5])
+    np.testing.assert_array_equal(depth.floor_scales(feet[:3]), [1.0, 1.0, 1.0])
+    feet[3] /= 0.55                                        # the fourth is a child
+    np.testing.assert_allclose(depth.floor_scales(feet), [1.0, 1.0, 1.0, 0.55], atol=1e-9)
+
+
+def test_floor_leaves_noisy_adults_alone_and_needs_two_people():
+    adults = np.array([[0.0, 1.20, 3.0], [1.0, 1.26, 5.0], [-1.0, 1.15, 7.0]])  # feet within noise
+    np.testing.assert_array_equal(depth.floor_scales(adults), [1.0, 1.0, 1.0])
+    assert np.isnan(depth.floor_scales(adults[:1])).all()
+    above = np.array([[0.0, -0.5, 3.0], [0.0, -0.4, 4.0]])    # feet above the camera
+    assert np.isnan(depth.floor_scales(above)).all()
+
+
+def test_lowest_foot_point_is_the_lowest_foot_landmark():
+    body = np.zeros((1, 33, 3))
+    body[0, depth.FOOT_LANDMARKS, 1] = [0.8, 0.85, 0.9, 0.88, 0.7, 0.95]
+    feet = depth.lowest_foot_points(np.array([[0.0, 0.1, 3.0]]), body)
+    np.testing.assert_allclose(feet, [[0.0, 1.05, 3.0]])

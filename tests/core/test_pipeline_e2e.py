@@ -122,3 +122,45 @@ def test_user_smplx_model_sets_the_rest_skeleton(tmp_path):
 def test_missing_smplx_model_is_a_clear_error(tmp_path):
     result = run_cli(MEDIA / "single_person.png", "-o", tmp_path / "o.capture.npz", "--smplx-model", tmp_path / "nope")
     assert result.returncode == 2 and "error:" in result.stderr and "Traceback" not in result.stderr
+
+
+def _match_people(capture, gt, frame=0):
+    """Capture person index for each ground-truth person (by box centre distance)."""
+    gt_centres = (gt["bbox"][:, frame, :2] + gt["bbox"][:, frame, 2:]) / 2
+    cap_centres = (capture.bbox[:, frame, :2] + capture.bbox[:, frame, 2:]) / 2
+    distance = np.linalg.norm(gt_centres[:, None] - cap_centres[None], axis=-1)
+    return distance.argmin(axis=1)
+
+
+@pytest.mark.parametrize("scene", ["multi_person", "child_adult", "occlusion"])
+def test_multi_person_scenes_count_and_depth(tmp_path, scene):
+    gt = _ground_truth(scene)
+    image = next(MEDIA.glob(f"{scene}.*g"))
+    out = tmp_path / f"{scene}.capture.npz"
+    result = run_cli(image, "-o", out, "--focal", gt["intrinsics"][0, 0], "--quiet")
+    assert result.returncode == 0, result.stderr
+    capture = read_capture(out)
+    assert capture.num_people == gt["person_ids"].shape[0]
+    match = _match_people(capture, gt)
+    assert len(set(match.tolist())) == len(match)
+    true_depth = gt["root_position"][:, 0, 2]
+    our_depth = capture.root_position[match, 0, 2]
+    np.testing.assert_allclose(our_depth, true_depth, rtol=0.15)
+    assert np.array_equal(np.argsort(our_depth), np.argsort(true_depth))  # depth order
+    _check_forward_kinematics(capture)
+
+
+def test_child_near_and_adult_far_are_told_apart(tmp_path):
+    """Equal image heights; the child must come out nearer and smaller than the adult."""
+    gt = _ground_truth("child_adult")
+    out = tmp_path / "child_adult.capture.npz"
+    result = run_cli(MEDIA / "child_adult.jpg", "-o", out, "--focal", gt["intrinsics"][0, 0], "--quiet")
+    assert result.returncode == 0, result.stderr
+    capture = read_capture(out)
+    match = _match_people(capture, gt)
+    child, adult = match[np.argmax(gt["is_child"])], match[np.argmin(gt["is_child"])]
+    heights = capture.bbox[:, 0, 3] - capture.bbox[:, 0, 1]
+    assert abs(heights[child] - heights[adult]) / heights[adult] < 0.1
+    assert capture.root_position[adult, 0, 2] - capture.root_position[child, 0, 2] > 1.0
+    stature = capture.rest_joints[:, :, 1].max(axis=1) - capture.rest_joints[:, :, 1].min(axis=1)
+    assert stature[child] < 0.8 * stature[adult]
