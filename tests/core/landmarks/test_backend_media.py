@@ -221,7 +221,7 @@ def read_clip(scene: str, max_frames: int):
     return frames, gt
 
 
-@pytest.mark.parametrize("scene", ["clip_walk_across", "clip_crossing"])
+@pytest.mark.parametrize("scene", ["clip_walk_across", "clip_crossing", "clip_walk_toward"])
 def test_clip_tracked_frame_by_frame(scene):
     """Frames in order with `previous`, the detector every other frame: everyone
     visible is found in every frame (2D joints within tolerance), nobody extra."""
