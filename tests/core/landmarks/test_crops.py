@@ -99,3 +99,24 @@ def test_heatmap_refinement_matches_the_slow_reference():
     heatmap = rng.normal(-2, 3, (64, 64, 39)).astype(np.float32)
     points = rng.uniform(-0.05, 1.05, (39, 2))
     np.testing.assert_allclose(refine_from_heatmap(points, heatmap), slow_refine(points, heatmap), atol=1e-9)
+
+
+def test_paint_over_fills_the_occluders_silhouette_in_another_crop():
+    from wholebody_core.landmarks.body import BodyLandmarks, paint_over
+    from wholebody_core.landmarks.roi import RotatedRect
+
+    # an occluder whose 64 x 64 mask covers the left half of its crop (image x < 100)
+    occ_roi = RotatedRect(99.5, 99.5, 200, 200, 0.0)
+    mask = np.full((64, 64), -10.0, np.float32)
+    mask[:, :32] = 10.0
+    occluder = BodyLandmarks(roi=occ_roi, presence=1.0, points_px=np.zeros((33, 2)), visibility=np.ones(33),
+                             world_cam=np.zeros((33, 3)), next_roi=occ_roi, mask_logits=mask)
+    # a crop of the same area, coloured by image x
+    roi = RotatedRect(99.5, 99.5, 200, 200, 0.0)
+    crop = np.zeros((100, 100, 3), np.uint8)
+    crop[:, :50] = 200
+    crop[:, 50:] = 20
+    out = paint_over(crop, roi, [occluder])
+    assert (out[:, 2:48] == 20).all()  # the occluder's half now has the rest's median colour
+    assert (out[:, 52:] == 20).all()
+    np.testing.assert_array_equal(paint_over(crop, roi, []), crop)
