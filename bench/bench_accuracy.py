@@ -11,7 +11,8 @@ parts on their own:
   mid-hip, on the 12 limb joints both skeletons share) against the solved SMPL-X
   skeleton on the same 12 joints;
 - root depth from RootNet's k alone (gamma = 1) against k corrected by the
-  skeleton fit (wholebody_core/depth.py).
+  skeleton fit (wholebody_core/depth.py), both before the shared-floor size
+  correction that the pipeline's own depth error includes.
 """
 from __future__ import annotations
 
