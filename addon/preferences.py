@@ -49,9 +49,6 @@ class WHOLEBODY_AP_preferences(bpy.types.AddonPreferences):
     smplx_model_dir: StringProperty(
         name="SMPL-X model", subtype="DIR_PATH",
         description="Folder with your SMPL-X model files (optional; gives the SMPL-X mesh)")
-    checkpoint_dir: StringProperty(
-        name="Checkpoints", subtype="DIR_PATH",
-        description="Folder with network checkpoints (optional, for the network backend)")
     device: EnumProperty(
         name="Device",
         items=[("auto", "Auto", "The GPU when there is one, else the CPU"),
@@ -83,7 +80,6 @@ class WHOLEBODY_AP_preferences(bpy.types.AddonPreferences):
         layout.prop(self, "core_python")
         layout.prop(self, "base_python")
         layout.prop(self, "smplx_model_dir")
-        layout.prop(self, "checkpoint_dir")
         layout.prop(self, "device")
 
 
