@@ -44,6 +44,12 @@ import dataclasses
 
 import numpy as np
 
+from ..wholebody_core.maths.quaternions import (  # noqa: F401 - part of this module's interface
+    make_quat_continuous,
+    quat_multiply_wxyz,
+    rotvec_to_quat_wxyz,
+)
+
 # (x, y, z)_cv -> (x, z, -y)_world
 WORLD_FROM_CV = np.array([[1.0, 0.0, 0.0],
                           [0.0, 0.0, 1.0],
@@ -70,47 +76,6 @@ def cv_to_world(points_cv: np.ndarray) -> np.ndarray:
 def model_to_arm(points_model: np.ndarray) -> np.ndarray:
     """(..., 3) SMPL-X model-frame points -> (..., 3) armature rest-space points."""
     return np.asarray(points_model, dtype=np.float64) @ ARM_FROM_MODEL.T
-
-
-def rotvec_to_quat_wxyz(rotvec: np.ndarray) -> np.ndarray:
-    """(..., 3) axis-angle -> (..., 4) unit quaternions, scalar first."""
-    rotvec = np.asarray(rotvec, dtype=np.float64)
-    angle = np.linalg.norm(rotvec, axis=-1, keepdims=True)
-    half = 0.5 * angle
-    small = angle < 1e-6
-    # sin(a/2)/a, with its Taylor series near zero
-    scale = np.where(small, 0.5 - angle * angle / 48.0,
-                     np.sin(half) / np.where(small, 1.0, angle))
-    return np.concatenate([np.cos(half), rotvec * scale], axis=-1)
-
-
-def quat_multiply_wxyz(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Hamilton product a * b of (..., 4) scalar-first quaternions."""
-    aw, ax, ay, az = np.moveaxis(np.asarray(a, dtype=np.float64), -1, 0)
-    bw, bx, by, bz = np.moveaxis(np.asarray(b, dtype=np.float64), -1, 0)
-    return np.stack([
-        aw * bw - ax * bx - ay * by - az * bz,
-        aw * bx + ax * bw + ay * bz - az * by,
-        aw * by - ax * bz + ay * bw + az * bx,
-        aw * bz + ax * by - ay * bx + az * bw,
-    ], axis=-1)
-
-
-def make_quat_continuous(quat_wxyz: np.ndarray) -> np.ndarray:
-    """Flips signs along axis 0 so consecutive quaternions lie in one hemisphere.
-
-    Args:
-        quat_wxyz: (N, ..., 4) a time series.
-    Returns:
-        (N, ..., 4) the same rotations, q_t . q_(t-1) >= 0.
-    """
-    quat_wxyz = np.array(quat_wxyz, dtype=np.float64, copy=True)
-    if quat_wxyz.shape[0] < 2:
-        return quat_wxyz
-    dots = np.sum(quat_wxyz[1:] * quat_wxyz[:-1], axis=-1)
-    flips = np.cumprod(np.where(dots < 0.0, -1.0, 1.0), axis=0)
-    quat_wxyz[1:] *= flips[..., None]
-    return quat_wxyz
 
 
 def bone_quats_wxyz(full_pose_rotvec: np.ndarray) -> np.ndarray:

@@ -17,6 +17,8 @@ import math
 
 import numpy as np
 
+from wholebody_core.maths.rotations import rotation_between
+
 from .joint_map import ANNY_TO_SMPLX, COCO_NAMES
 
 # Phenotypes (anny's 0..1 sliders). age: 1/3 child, 2/3 young adult.
@@ -105,20 +107,6 @@ POSES: dict[str, Pose] = {
 }
 
 
-def _minimal_rotation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(3, 3) the smallest rotation taking direction ``a`` to direction ``b``."""
-    a, b = a / np.linalg.norm(a), b / np.linalg.norm(b)
-    v, c = np.cross(a, b), float(np.dot(a, b))
-    if np.linalg.norm(v) < 1e-9:
-        if c > 0:
-            return np.eye(3)
-        axis = np.cross(a, [1.0, 0.0, 0.0] if abs(a[0]) < 0.9 else [0.0, 1.0, 0.0])
-        axis /= np.linalg.norm(axis)
-        return 2 * np.outer(axis, axis) - np.eye(3)
-    vx = np.array([[0, -v[2], v[1]], [v[2], 0, -v[0]], [-v[1], v[0], 0]])
-    return np.eye(3) + vx + vx @ vx / (1 + c)
-
-
 @functools.lru_cache(maxsize=1)
 def _reference_heads() -> dict[str, np.ndarray]:
     """Bone heads of the identity pose (anny's reference pose), adult male, model frame."""
@@ -158,7 +146,7 @@ def aimed_pose(aims: list[tuple[str, str, tuple[float, float, float]]], extra: P
         parent = labels[parents[labels.index(bone)]]
         parent_rot = world_rotation(parent)
         ref = heads[end] - heads[bone]
-        pose[bone] = _minimal_rotation(ref, parent_rot.T @ np.asarray(direction, float))
+        pose[bone] = rotation_between(ref, parent_rot.T @ np.asarray(direction, float))
     return pose
 
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from wholebody_core.capture_format import Capture, empty_capture
 from wholebody_core.maths.kinematics import joints_in_camera
-from wholebody_core.maths.rotations import rotmat_to_rotvec
+from wholebody_core.maths.rotations import rotation_between, rotmat_to_rotvec
 from wholebody_core.skeleton import JOINT_INDEX, NUM_JOINTS, PARENTS
 
 from .ground_truth import GroundTruth
@@ -38,16 +38,7 @@ def _kabsch(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     """(3, 3) rotation R minimising |R src - dst| for (N, 3) offsets; for one offset,
     the smallest rotation that turns its direction onto the target's."""
     if len(src) == 1:
-        a, b = src[0] / np.linalg.norm(src[0]), dst[0] / np.linalg.norm(dst[0])
-        v, c = np.cross(a, b), float(np.dot(a, b))
-        if np.linalg.norm(v) < 1e-12:
-            if c > 0:
-                return np.eye(3)
-            axis = np.cross(a, [1.0, 0.0, 0.0] if abs(a[0]) < 0.9 else [0.0, 1.0, 0.0])
-            axis /= np.linalg.norm(axis)
-            return 2 * np.outer(axis, axis) - np.eye(3)
-        vx = np.array([[0, -v[2], v[1]], [v[2], 0, -v[0]], [-v[1], v[0], 0]])
-        return np.eye(3) + vx + vx @ vx / (1 + c)
+        return rotation_between(src[0], dst[0])
     u, _, vt = np.linalg.svd(dst.T @ src)
     d = np.sign(np.linalg.det(u @ vt))
     return u @ np.diag([1.0, 1.0, d]) @ vt

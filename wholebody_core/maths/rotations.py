@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial.transform import Rotation
 
+from .quaternions import quat_wxyz_to_rotvec, rotvec_to_quat_wxyz  # noqa: F401 - re-exported
+
 
 def rotvec_to_rotmat(rotvec: np.ndarray) -> np.ndarray:
     """(..., 3) axis-angle -> (..., 3, 3) rotation matrices."""
@@ -22,23 +24,6 @@ def rotmat_to_rotvec(rotmat: np.ndarray) -> np.ndarray:
     rotmat = np.asarray(rotmat, dtype=np.float64)
     flat = rotmat.reshape(-1, 3, 3)
     return Rotation.from_matrix(flat).as_rotvec().reshape(rotmat.shape[:-2] + (3,))
-
-
-def rotvec_to_quat_wxyz(rotvec: np.ndarray) -> np.ndarray:
-    """(..., 3) axis-angle -> (..., 4) unit quaternions, scalar first, w >= 0."""
-    rotvec = np.asarray(rotvec, dtype=np.float64)
-    xyzw = Rotation.from_rotvec(rotvec.reshape(-1, 3)).as_quat()
-    wxyz = np.concatenate([xyzw[:, 3:], xyzw[:, :3]], axis=1)
-    wxyz *= np.where(wxyz[:, :1] < 0, -1.0, 1.0)
-    return wxyz.reshape(rotvec.shape[:-1] + (4,))
-
-
-def quat_wxyz_to_rotvec(quat_wxyz: np.ndarray) -> np.ndarray:
-    """(..., 4) quaternions, scalar first (normalised here) -> (..., 3) axis-angle."""
-    quat_wxyz = np.asarray(quat_wxyz, dtype=np.float64)
-    flat = quat_wxyz.reshape(-1, 4)
-    xyzw = np.concatenate([flat[:, 1:], flat[:, :1]], axis=1)
-    return Rotation.from_quat(xyzw).as_rotvec().reshape(quat_wxyz.shape[:-1] + (3,))
 
 
 def rotmat_to_quat_wxyz(rotmat: np.ndarray) -> np.ndarray:

@@ -33,7 +33,13 @@ import dataclasses
 
 import numpy as np
 
-_SMALL_ANGLE = 1e-8
+from ..maths.quaternions import (
+    quat_conjugate_wxyz as _quat_conjugate,
+    quat_multiply_wxyz as _quat_multiply,
+    quat_wxyz_to_rotvec as _quat_to_rotvec,
+    rotvec_to_quat_wxyz as _rotvec_to_quat,
+)
+
 
 
 @dataclasses.dataclass
@@ -153,43 +159,3 @@ class _LocalLinearSums:
         det_safe = np.where(line_ok, det, 1.0).reshape((-1,) + extra)
         line = (self.s2.reshape((-1,) + extra) * self.sy - self.s1.reshape((-1,) + extra) * self.sxy) / det_safe
         return np.where(line_ok.reshape((-1,) + extra), line, mean)
-
-
-# Quaternions here are (..., 4) scalar first (w, x, y, z), plain numpy so the filter
-# stays fast on (T, 55) arrays.
-
-def _rotvec_to_quat(rotvec: np.ndarray) -> np.ndarray:
-    angle = np.linalg.norm(rotvec, axis=-1, keepdims=True)
-    half = 0.5 * angle
-    small = angle < _SMALL_ANGLE
-    # sin(half)/angle, with its series near zero
-    scale = np.where(small, 0.5 - angle ** 2 / 48.0, np.sin(half) / np.where(small, 1.0, angle))
-    return np.concatenate([np.cos(half), rotvec * scale], axis=-1)
-
-
-def _quat_to_rotvec(quat: np.ndarray) -> np.ndarray:
-    """Unit quaternions (normalised here) -> rotation vectors with angle in [0, pi]."""
-    quat = quat / np.linalg.norm(quat, axis=-1, keepdims=True)
-    quat = np.where(quat[..., :1] < 0.0, -quat, quat)           # the short way round
-    w = quat[..., :1]
-    vec = quat[..., 1:]
-    sin_half = np.linalg.norm(vec, axis=-1, keepdims=True)
-    angle = 2.0 * np.arctan2(sin_half, w)
-    small = sin_half < _SMALL_ANGLE
-    scale = np.where(small, 2.0 / np.maximum(w, 1e-12), angle / np.where(small, 1.0, sin_half))
-    return vec * scale
-
-
-def _quat_conjugate(quat: np.ndarray) -> np.ndarray:
-    return quat * np.array([1.0, -1.0, -1.0, -1.0])
-
-
-def _quat_multiply(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    aw, ax, ay, az = np.moveaxis(a, -1, 0)
-    bw, bx, by, bz = np.moveaxis(b, -1, 0)
-    return np.stack([
-        aw * bw - ax * bx - ay * by - az * bz,
-        aw * bx + ax * bw + ay * bz - az * by,
-        aw * by - ax * bz + ay * bw + az * bx,
-        aw * bz + ax * by - ay * bx + az * bw,
-    ], axis=-1)
