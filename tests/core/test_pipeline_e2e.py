@@ -164,3 +164,34 @@ def test_child_near_and_adult_far_are_told_apart(tmp_path):
     assert capture.root_position[adult, 0, 2] - capture.root_position[child, 0, 2] > 1.0
     stature = capture.rest_joints[:, :, 1].max(axis=1) - capture.rest_joints[:, :, 1].min(axis=1)
     assert stature[child] < 0.8 * stature[adult]
+
+
+def test_two_people_crossing_keep_their_ids(tmp_path):
+    from bench.media.ground_truth import read_ground_truth
+    from bench.media.scoring import score
+
+    out = tmp_path / "crossing.capture.npz"
+    result = run_cli(MEDIA / "clip_crossing.mp4", "-o", out, "--focal", 600, "--quiet")
+    assert result.returncode == 0, result.stderr
+    capture = read_capture(out)
+    assert capture.num_people == 2 and capture.fps == pytest.approx(10.0)
+    s = score(capture, read_ground_truth(MEDIA / "clip_crossing.gt.npz"))
+    assert s.recall >= 0.95 and s.precision >= 0.95
+    assert s.id_switches == 0
+    assert s.depth_order_accuracy == 1.0
+    assert s.depth_error_rel < 0.12
+    _check_forward_kinematics(capture)
+
+
+def test_walking_toward_the_camera_comes_closer(tmp_path):
+    gt = _ground_truth("clip_walk_toward")
+    out = tmp_path / "toward.capture.npz"
+    result = run_cli(MEDIA / "clip_walk_toward.mp4", "-o", out, "--focal", 600, "--quiet")
+    assert result.returncode == 0, result.stderr
+    capture = read_capture(out)
+    assert capture.num_people == 1 and capture.valid.mean() > 0.9
+    z = capture.root_position[0, capture.valid[0], 2]
+    true_z = gt["root_position"][0, capture.valid[0], 2]
+    np.testing.assert_allclose(z, true_z, rtol=0.15)
+    assert z[-1] < z[0] - 3.0          # from about 8 m to about 3.6 m
+    assert np.all(np.diff(z) < 0.15)   # smoothly, never jumping back
