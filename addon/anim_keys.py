@@ -10,7 +10,11 @@ from __future__ import annotations
 import bpy
 import numpy as np
 
-_INTERPOLATION_LINEAR = 1  # index of 'LINEAR' in FCurve keyframe interpolation items
+
+
+def interpolation_value(name: str) -> int:
+    """The enum value of a keyframe interpolation ('CONSTANT', 'LINEAR', ...) for ``foreach_set``."""
+    return bpy.types.Keyframe.bl_rna.properties["interpolation"].enum_items[name].value
 
 
 def _has_layered_actions() -> bool:
@@ -45,12 +49,19 @@ class ObjectActionWriter:
             return self._fcurves.new(data_path, index=index, group_name=group)
         return self._fcurves.new(data_path, index=index, action_group=group)
 
-    def write(self, data_path: str, frames: np.ndarray, values: np.ndarray, group: str) -> None:
-        """Keys ``values`` (N, C) at ``frames`` (N,) on channels 0..C-1 of ``data_path``."""
+    def write(self, data_path: str, frames: np.ndarray, values: np.ndarray, group: str,
+              interpolation: str = "LINEAR", constant_keys: np.ndarray | None = None) -> None:
+        """Keys ``values`` (N, C) at ``frames`` (N,) on channels 0..C-1 of ``data_path``.
+
+        Every key gets ``interpolation``, except the keys where ``constant_keys``
+        ((N,) bool, optional) is true: those get CONSTANT (held until the next key).
+        """
         values = np.asarray(values, dtype=np.float32).reshape(len(frames), -1)
         co = np.empty((len(frames), 2), dtype=np.float32)
         co[:, 0] = frames
-        interpolation = np.full(len(frames), _INTERPOLATION_LINEAR, dtype=np.int32)
+        interpolation = np.full(len(frames), interpolation_value(interpolation), dtype=np.int32)
+        if constant_keys is not None:
+            interpolation[np.asarray(constant_keys, dtype=bool)] = interpolation_value("CONSTANT")
         for index in range(values.shape[1]):
             fcurve = self.new_fcurve(data_path, index, group)
             if len(frames) == 0:

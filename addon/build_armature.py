@@ -7,7 +7,7 @@ from mathutils import Matrix
 
 from ..wholebody_core.capture_format import Capture
 from ..wholebody_core.skeleton import JOINT_NAMES, NUM_JOINTS, PARENTS
-from . import axis_conversion
+from . import axis_conversion, visibility
 from .anim_keys import ObjectActionWriter
 
 CONFIDENCE_PROPERTY = "wholebody_confidence"
@@ -83,9 +83,16 @@ def capture_frame_numbers(frame_indices: np.ndarray) -> np.ndarray:
 
 def write_person_action(obj: bpy.types.Object, action_name: str, capture: Capture,
                         person: int) -> bpy.types.Action:
-    """Keys every bone's quaternion, the pelvis location and the confidence, on valid frames."""
+    """Keys every bone's quaternion, the pelvis location and the confidence, on valid frames.
+
+    The keys on the last valid frame before a gap are CONSTANT, and the armature's
+    ``hide_viewport``/``hide_render`` are keyed so it is hidden outside its valid
+    runs (none when the person is valid throughout; rules in ``visibility``).
+    """
     valid = capture.valid[person]
-    frames = capture_frame_numbers(capture.frame_indices)[valid]
+    all_frames = capture_frame_numbers(capture.frame_indices)
+    frames = all_frames[valid]
+    hold = visibility.holds_before_gap(valid)
     full_pose = np.concatenate([
         capture.global_orient[person][valid][:, None],
         capture.body_pose[person][valid],
@@ -104,8 +111,20 @@ def write_person_action(obj: bpy.types.Object, action_name: str, capture: Captur
     for j, joint_name in enumerate(JOINT_NAMES):
         path = f'pose.bones["{joint_name}"]'
         if j == 0:
-            writer.write(path + ".location", frames, locations, joint_name)
-        writer.write(path + ".rotation_quaternion", frames, quats[:, j], joint_name)
+            writer.write(path + ".location", frames, locations, joint_name, constant_keys=hold)
+        writer.write(path + ".rotation_quaternion", frames, quats[:, j], joint_name, constant_keys=hold)
     writer.write(f'["{CONFIDENCE_PROPERTY}"]', frames,
-                 capture.confidence[person][valid][:, None], "Capture")
+                 capture.confidence[person][valid][:, None], "Capture", constant_keys=hold)
+    visibility.write_visibility(writer, valid, all_frames)
+    return writer.action
+
+
+def write_body_visibility(body_obj: bpy.types.Object, action_name: str, capture: Capture,
+                          person: int) -> bpy.types.Action | None:
+    """A new action hiding ``body_obj`` where ``person`` was not captured; None when always valid."""
+    valid = capture.valid[person]
+    if valid.all():
+        return None
+    writer = ObjectActionWriter(body_obj, action_name)
+    visibility.write_visibility(writer, valid, capture_frame_numbers(capture.frame_indices))
     return writer.action

@@ -13,7 +13,8 @@ from mathutils import Matrix
 
 from ..wholebody_core.capture_format import SUFFIX, Capture
 from . import axis_conversion, floor
-from .build_armature import build_armature_object, capture_frame_numbers, write_person_action
+from .build_armature import (build_armature_object, capture_frame_numbers, write_body_visibility,
+                             write_person_action)
 from .build_camera import build_camera, find_source, set_background
 from .default_body import build_default_body
 
@@ -142,6 +143,9 @@ def build_capture_scene(context: bpy.types.Context, capture: Capture, capture_pa
         body_obj = _build_body(body, options, f"{name}_body", arm_obj, capture, person, collection)
         if body_obj is not None:
             bodies.append(body_obj)
+            body_action = write_body_visibility(body_obj, f"{body_obj.name}_visibility", capture, person)
+            if body_action is not None:
+                actions.append(body_action)
         armatures.append(arm_obj)
     if options.set_scene_frames:
         _set_scene_frames(scene, capture)
