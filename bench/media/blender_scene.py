@@ -70,8 +70,9 @@ def face_regions() -> np.ndarray:
     return counts.argmax(axis=1)
 
 
-def reset_scene(camera: CameraSpec, samples: int = 24) -> None:
-    """An empty scene with Cycles (CPU, denoised), the camera, lights and the room."""
+def reset_scene(camera: CameraSpec, samples: int = 24, room: tuple[float, float] = (7.0, 11.0)) -> None:
+    """An empty scene with Cycles (CPU, denoised), the camera, lights and the room
+    (``room``: the side walls' distance from the camera's x = 0 and the back wall's y, metres)."""
     bpy = _bpy()
     bpy.ops.wm.read_factory_settings(use_empty=True)
     scene = bpy.context.scene
@@ -123,7 +124,7 @@ def reset_scene(camera: CameraSpec, samples: int = 24) -> None:
     fill.location = (1.5, -1.5, 3.5)
     fill.rotation_euler = (0.9, 0.0, 0.3)
     scene.collection.objects.link(fill)
-    _build_room(scene)
+    _build_room(scene, *room)
 
 
 def _mix_rgba(nodes, blend_type: str = "MIX"):
@@ -152,17 +153,18 @@ def _plane(scene, name: str, corners: np.ndarray, material) -> None:
     scene.collection.objects.link(obj)
 
 
-def _build_room(scene) -> None:
+def _build_room(scene, half_width: float, far: float) -> None:
     floor = _tile_material("floor", (0.32, 0.22, 0.13), (0.45, 0.33, 0.20), (0.20, 0.19, 0.18),
                            scale=(2.0, 8.0, 1.0), noise=0.35)
     wall = _tile_material("wall", (0.42, 0.20, 0.12), (0.30, 0.14, 0.09), (0.55, 0.55, 0.52),
                           scale=(2.0, 2.0, 4.0), noise=0.3, rotation=(math.pi / 2, 0.0, 0.0))
     side = _tile_material("side", (0.30, 0.38, 0.42), (0.36, 0.45, 0.48), (0.60, 0.62, 0.62),
                           scale=(1.5, 1.5, 1.5), noise=0.25, rotation=(0.0, math.pi / 2, 0.0))
-    _plane(scene, "floor", np.array([[-12, -4, 0], [12, -4, 0], [12, 11, 0], [-12, 11, 0]], float), floor)
-    _plane(scene, "back_wall", np.array([[-12, 11, 0], [12, 11, 0], [12, 11, 7], [-12, 11, 7]], float), wall)
-    _plane(scene, "left_wall", np.array([[-7, -4, 0], [-7, 11, 0], [-7, 11, 7], [-7, -4, 7]], float), side)
-    _plane(scene, "right_wall", np.array([[7, 11, 0], [7, -4, 0], [7, -4, 7], [7, 11, 7]], float), side)
+    w, f, span = half_width, far, half_width + 5.0
+    _plane(scene, "floor", np.array([[-span, -4, 0], [span, -4, 0], [span, f, 0], [-span, f, 0]], float), floor)
+    _plane(scene, "back_wall", np.array([[-span, f, 0], [span, f, 0], [span, f, 7], [-span, f, 7]], float), wall)
+    _plane(scene, "left_wall", np.array([[-w, -4, 0], [-w, f, 0], [-w, f, 7], [-w, -4, 7]], float), side)
+    _plane(scene, "right_wall", np.array([[w, f, 0], [w, -4, 0], [w, -4, 7], [w, f, 7]], float), side)
 
 
 def _tile_material(name, color1, color2, mortar, scale, noise, rotation=(0.0, 0.0, 0.0)):

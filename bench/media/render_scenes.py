@@ -103,7 +103,7 @@ def render(scene: SceneSpec, bodies, out_dir: Path) -> Path:
 
     from . import blender_scene as bs
 
-    bs.reset_scene(scene.camera, samples=scene.samples)
+    bs.reset_scene(scene.camera, samples=scene.samples, room=scene.room)
     regions = bs.face_regions()
     meshes = [bs.PersonMesh(f"person{p.pid}", bodies[0][i].vertices, p.outfit, regions)
               for i, p in enumerate(scene.people)]

@@ -68,6 +68,7 @@ class SceneSpec:
     fps: float = 0.0                 # 0: a still image
     camera: CameraSpec = CameraSpec()
     samples: int = 24
+    room: tuple[float, float] = (7.0, 11.0)  # side walls at x = -+room[0], back wall at y = room[1] (m)
     still_format: str = "jpg"        # "png" or "jpg" (quality 92, 6-8x smaller) for a still
 
     @property
@@ -91,8 +92,17 @@ YELLOW = Outfit(shirt=(0.75, 0.55, 0.08), trousers=(0.05, 0.06, 0.10), shoes=(0.
                 skin=(0.60, 0.40, 0.30), hair=(0.45, 0.32, 0.12))
 WHITE = Outfit(shirt=(0.80, 0.80, 0.78), trousers=(0.25, 0.10, 0.30), shoes=(0.1, 0.1, 0.1),
                skin=(0.38, 0.22, 0.14), hair=(0.08, 0.05, 0.03))
+GREY = Outfit(shirt=(0.30, 0.30, 0.32), trousers=(0.03, 0.03, 0.04), shoes=(0.55, 0.50, 0.45),
+              skin=(0.50, 0.30, 0.20), hair=(0.20, 0.20, 0.20))
+ORANGE = Outfit(shirt=(0.80, 0.30, 0.05), trousers=(0.20, 0.25, 0.35), shoes=(0.08, 0.08, 0.08),
+                skin=(0.30, 0.17, 0.10), hair=(0.03, 0.02, 0.02))
 
 M, F, C = body.ADULT_MALE, body.ADULT_FEMALE, body.CHILD
+# More adult body shapes (anny phenotype sliders; age >= 0.5 keeps them adults).
+M_TALL = {**M, "height": 0.50, "weight": 0.40}
+M_HEAVY = {**M, "weight": 0.85, "muscle": 0.35, "age": 0.85}
+F_SLIM = {**F, "weight": 0.25, "height": 0.55}
+F_SHORT = {**F, "height": 0.22, "weight": 0.65, "age": 0.80}
 
 
 def _still(name, *people, **kw) -> SceneSpec:
@@ -111,6 +121,23 @@ def _child_adult() -> SceneSpec:
         PersonSpec(1, M, BLUE, Static("standing", (1.1, adult_y), yaw_deg=-10.0)),
         camera=CameraSpec(position=(0.0, 0.0, 1.0), pitch_deg=0.0),
     )
+
+
+def _crowd() -> SceneSpec:
+    """Surveillance view: a camera 3 m up, tilted 12 degrees down, over a long hall;
+    seven adult pedestrians 60-150 px tall (about 6.5-15 m away) walking at 1.1-1.5 m/s:
+    two passing each other across the view, three more across or diagonally, one
+    towards the camera and one away from it."""
+    return SceneSpec("clip_crowd", (
+        PersonSpec(0, M, BLUE, Walk((-2.6, 8.0), (0.4, 8.0), 2.0)),
+        PersonSpec(1, F, RED, Walk((1.8, 9.5), (-0.8, 9.5), 2.0, phase0=0.4, stride_period=1.0)),
+        PersonSpec(2, M_TALL, GREEN, Walk((-0.9, 15.0), (-1.1, 12.2), 2.0, phase0=0.7)),
+        PersonSpec(3, F_SLIM, YELLOW, Walk((2.2, 11.0), (2.6, 13.6), 2.0, phase0=0.2, stride_period=1.0)),
+        PersonSpec(4, M_HEAVY, WHITE, Walk((4.6, 14.0), (2.4, 13.0), 2.0, phase0=0.55, stride_period=1.2)),
+        PersonSpec(5, F_SHORT, GREY, Walk((-3.4, 11.5), (-5.4, 11.0), 2.0, phase0=0.85, stride_period=1.05)),
+        PersonSpec(6, M, ORANGE, Walk((3.2, 6.8), (1.2, 7.6), 2.0, phase0=0.1)),
+    ), num_frames=20, fps=10.0, samples=12, room=(9.0, 20.0),
+        camera=CameraSpec(position=(0.0, 0.0, 3.0), pitch_deg=-12.0))
 
 
 SCENES: dict[str, SceneSpec] = {s.name: s for s in [
@@ -143,10 +170,12 @@ SCENES: dict[str, SceneSpec] = {s.name: s for s in [
     ), num_frames=30, fps=10.0, samples=16),
     SceneSpec("clip_walk_toward", (PersonSpec(0, F, YELLOW, Walk((0.3, 8.0), (0.0, 3.4), 3.0)),),
               num_frames=30, fps=10.0, samples=16),
+    _crowd(),
 ]}
 """Every scene the generator knows, by name."""
 
 CHECKED_IN = ("single_person", "multi_person", "child_adult", "occlusion", "pose_arms_raised",
               "pose_crouching", "pose_reaching", "pose_crossed_arms", "pose_sitting",
-              "pose_walking", "pose_far", "clip_walk_across", "clip_crossing", "clip_walk_toward")
+              "pose_walking", "pose_far", "clip_walk_across", "clip_crossing", "clip_walk_toward",
+              "clip_crowd")
 """The scenes whose renders and ground truth live in ``tests/media``."""
