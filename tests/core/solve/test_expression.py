@@ -1,6 +1,9 @@
 """Expression fit: synthetic SMPL-X file (real loader) -> posed landmarks -> mesh -> fit."""
 from __future__ import annotations
 
+from pathlib import Path
+
+import cv2
 import numpy as np
 import pytest
 
@@ -10,9 +13,10 @@ from wholebody_core.errors import ModelFileError
 from wholebody_core.landmarks.types import FaceObservation, PersonObservation
 from wholebody_core.maths.rotations import rotvec_to_rotmat
 from wholebody_core.solve.expression import expression_from_observations, fit_expression
-from wholebody_core.solve.mediapipe_to_ibug import IBUG51_TO_MEDIAPIPE, ibug51_from_mediapipe
+from wholebody_core.solve.mediapipe_to_ibug import IBUG_FIRST, IBUG51_TO_MEDIAPIPE, ibug51_from_mediapipe
 
 JAW = 22
+MEDIA = Path(__file__).resolve().parents[2] / "media"
 
 
 @pytest.fixture(scope="module")
@@ -68,6 +72,39 @@ def test_table_has_51_distinct_valid_rows():
     assert all(0 <= i < 468 for i in flat)
     points = np.arange(468 * 3, dtype=float).reshape(468, 3)
     assert np.allclose(ibug51_from_mediapipe(points)[10], points[[168, 6]].mean(0))
+
+
+def test_table_gives_the_ibug_layout_on_a_real_face_mesh():
+    """The real face model on a rendered frontal face: the 51 points fall where iBUG puts them."""
+    from wholebody_core.landmarks.backend import LandmarkOptions
+    from wholebody_core.models import create_landmark_backend
+
+    image_path = MEDIA / "single_person.png"
+    if not image_path.is_file():
+        pytest.skip("single_person.png not rendered yet")
+    image = cv2.cvtColor(cv2.imread(str(image_path)), cv2.COLOR_BGR2RGB)
+    people = create_landmark_backend("mediapipe-tflite", LandmarkOptions()).process_frame(image)
+    assert people and people[0].face is not None
+    pts = ibug51_from_mediapipe(people[0].face.points_2d)            # pixels, x right, y down
+
+    def x(*ibug):
+        return pts[np.asarray(ibug) - IBUG_FIRST, 0]
+
+    def y(*ibug):
+        return pts[np.asarray(ibug) - IBUG_FIRST, 1]
+
+    # The person faces the camera: their right side is on the image's left.
+    assert np.all(np.diff(x(17, 18, 19, 20, 21, 22, 23, 24, 25, 26)) > 0)   # brows, right to left
+    assert np.all(np.diff(x(36, 39, 42, 45)) > 0)                         # eye corners
+    assert np.all(np.diff(x(31, 32, 33, 34, 35)) > 0)                     # nostrils
+    assert np.all(np.diff(x(48, 49, 50, 51, 52, 53, 54)) > 0)             # outer upper lip
+    assert np.all(np.diff(x(54, 55, 56, 57, 58, 59)) < 0)                 # outer lower lip, back
+    assert np.all(np.diff(x(60, 61, 62, 63, 64)) > 0) and np.all(np.diff(x(64, 65, 66, 67)) < 0)
+    assert np.all(np.diff(y(27, 28, 29, 30)) > 0)                         # nose bridge downwards
+    assert y(17, 18, 19, 20, 21, 22, 23, 24, 25, 26).max() < y(*range(36, 48)).min()   # brows above eyes
+    assert y(*range(36, 48)).max() < y(30) < y(33) < y(*range(48, 68)).min()           # eyes, nose, mouth
+    assert y(37, 38).mean() < y(41, 40).mean() and y(43, 44).mean() < y(47, 46).mean()  # upper lids
+    assert y(51) < y(62) <= y(66) < y(57)                                 # lips, top to bottom
 
 
 def test_recovers_expression_without_noise(model):
