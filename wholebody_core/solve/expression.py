@@ -175,7 +175,7 @@ def fit_expression(face_points_3d: np.ndarray, model: SmplxModelData, jaw_pose_r
 
     Args:
         face_points_3d: (N, 468, 3) face-mesh points, camera-aligned axes, any origin
-            and isotropic scale (``FaceObservation.points_3d``). Rows with NaN give zeros.
+            and isotropic scale (``FaceObservation.points_3d``). Rows with NaN, or collapsed to a point, give zeros.
         model: the user's SMPL-X model (its file must hold the landmark embedding).
         jaw_pose_rotvec: (N, 3) the solved local jaw rotation (SMPL-X row 22), or None
             (then the lower lip is not used).
@@ -206,12 +206,15 @@ def fit_expression(face_points_3d: np.ndarray, model: SmplxModelData, jaw_pose_r
         fit_mask = np.ones(NUM_IBUG51, bool)
     obs51 = ibug51_from_mediapipe(points)
     valid = np.all(np.isfinite(obs51), axis=(1, 2)) & np.all(np.isfinite(jaw), axis=(1, 2))
+    rigid = np.nan_to_num(obs51[:, RIGID_51])
+    spread = np.sqrt(np.mean(np.sum((rigid - rigid.mean(1, keepdims=True)) ** 2, -1), -1))
+    valid &= spread > 1e-9 * np.maximum(1.0, np.abs(rigid).max(axis=(1, 2)))   # a collapsed mesh says nothing
     coeffs = np.zeros((n, num_coeffs))
     if np.any(valid):
         neutral, dirs = _posed_basis(basis, jaw[valid])
         coeffs[valid] = _fit(obs51[valid], neutral, dirs, fit_mask, regularisation)
     if not np.all(valid):
-        logger.debug("expression: %d of %d faces have non-finite points; zeros for them", n - valid.sum(), n)
+        logger.debug("expression: %d of %d faces non-finite or collapsed; zeros for them", n - valid.sum(), n)
     if neutral_face_points_3d is not None:
         ref = np.asarray(neutral_face_points_3d, dtype=np.float64)
         ref = np.broadcast_to(ref, (n,) + ref.shape[-2:]) if ref.ndim == 2 else ref

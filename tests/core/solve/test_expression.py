@@ -182,6 +182,7 @@ def test_observations_without_face_and_nan_rows(model):
     assert np.all(out[3] == 0.0)
     assert np.abs(out[[0, 2]] - expression[[0, 2]]).max() < 0.1     # float32 mesh, default ridge
     assert np.all(np.isfinite(out))
+    assert np.all(fit_expression(np.zeros((2, 468, 3)), model, np.zeros((2, 3))) == 0.0)   # collapsed mesh
 
 
 def test_missing_embedding_is_a_model_error(tmp_path):
