@@ -179,7 +179,7 @@ def test_observations_without_face_and_nan_rows(model):
                                         body_3d=np.zeros((33, 3)), face=face))
     out = expression_from_observations(people, model, np.zeros((4, 55, 3)))
     assert out.shape == (4, 10)
-    assert np.all(out[3] == 0.0)
+    assert np.all(out[3] == 0.0) and np.all(out[1] == 0.0)      # no face; a NaN mesh point (iBUG 29)
     assert np.abs(out[[0, 2]] - expression[[0, 2]]).max() < 0.1     # float32 mesh, default ridge
     assert np.all(np.isfinite(out))
     assert np.all(fit_expression(np.zeros((2, 468, 3)), model, np.zeros((2, 3))) == 0.0)   # collapsed mesh
