@@ -61,16 +61,16 @@ def test_crowd_what_the_core_reaches_today(crowd):
     capture, gt, s = crowd
     assert s.gt_people == 140                       # every person-frame is at least 48 % visible
     assert s.precision >= 0.9, s.precision          # few false people
-    assert s.recall >= 0.6, s.recall                # today 0.66: issue 2 wants >= 0.85
+    assert s.recall >= 0.75, s.recall               # today 0.79: issue 2 wants >= 0.85
     assert s.depth_order_pairs >= 100
     assert s.depth_order_accuracy >= 0.85, s.depth_order_accuracy
     assert s.depth_error_rel <= 0.12, s.depth_error_rel
-    assert s.id_switch_frames <= 1, s.id_switch_frames      # today 1: issue 2 wants 0
-    assert 5 <= capture.num_people <= gt.num_people + 1, capture.num_people
+    assert s.id_switch_frames <= 2, s.id_switch_frames      # today 2: issue 2 wants 0
+    assert 6 <= capture.num_people <= gt.num_people + 1, capture.num_people
 
 
 @pytest.mark.xfail(strict=True, reason="issue 2: the core misses or loses small pedestrians in "
-                   "clip_crowd (recall 0.66, 5 tracks for 7 people, 1 id switch on 2026-11-25)")
+                   "clip_crowd (recall 0.79, 7 tracks for 7 people, 1 swap (2 switch frames) on 2026-11-25)")
 def test_crowd_meets_the_issue_2_requirement(crowd):
     capture, gt, s = crowd
     assert s.recall >= 0.85, s.recall

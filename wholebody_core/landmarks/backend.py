@@ -54,6 +54,12 @@ class LandmarkOptions:
     # or a still).
     detect_every: int = 2
     tiles_per_pass: int = 1
+    # In a crowd (at least `crowd_size` people tracked) small people are the ones most
+    # easily missed, and the tiles' cost is small next to the people's: search
+    # `crowd_tiles_per_pass` tiles per pass instead (a 7-person surveillance clip:
+    # recall 0.66 -> 0.79 at +10 % time; one person keeps the fast policy).
+    crowd_size: int = 3
+    crowd_tiles_per_pass: int = 6
     lost_memory_frames: int = 15       # keep searching the tiles where someone was lost this long
     hand_model: str = "full"           # "lite": about half the hand model's time, less precise
     min_hand_presence: float = 0.5
@@ -66,7 +72,8 @@ class LandmarkOptions:
     def __post_init__(self):
         if self.max_people < 1:
             raise InputError(f"max_people must be at least 1 (got {self.max_people}).")
-        if self.detect_every < 1 or self.num_threads < 1 or self.tiles_per_pass < 0:
+        if (self.detect_every < 1 or self.num_threads < 1 or self.tiles_per_pass < 0
+                or self.crowd_tiles_per_pass < 0):
             raise InputError("detect_every and num_threads must be at least 1, tiles_per_pass at least 0.")
         for name in ("min_person_score", "min_detection_score", "min_hand_presence", "min_wrist_visibility"):
             if not 0.0 <= getattr(self, name) <= 1.0:
@@ -145,9 +152,10 @@ class MediapipeTfliteBackend:
         if not head_matches(det, body):
             self._try_roi(image_rgb, det.body_roi, accepted, occluders=[a[0] for a in accepted], det=det)
 
-    def _tiles_for_this_pass(self, image_rgb, first_frame: bool, lost_px: list[np.ndarray]):
-        """All tiles on a first frame; else the next ``tiles_per_pass`` in turn plus
-        every tile holding a tracked person lost this frame."""
+    def _tiles_for_this_pass(self, image_rgb, first_frame: bool, lost_px: list[np.ndarray], num_tracked: int):
+        """All tiles on a first frame; else the next ``tiles_per_pass`` in turn (or
+        ``crowd_tiles_per_pass`` in a crowd) plus every tile holding a tracked person
+        lost this frame."""
         if not self.options.tile_fractions:
             return False
         if first_frame:
@@ -156,16 +164,20 @@ class MediapipeTfliteBackend:
         count = self.detector.num_tiles(width, height)
         if count == 0:
             return False
-        picked = [(self._next_tile + i) % count for i in range(min(self.options.tiles_per_pass, count))]
-        self._next_tile = (self._next_tile + self.options.tiles_per_pass) % count
+        per_pass = (self.options.crowd_tiles_per_pass if num_tracked >= self.options.crowd_size
+                    else self.options.tiles_per_pass)
+        picked = [(self._next_tile + i) % count for i in range(min(per_pass, count))]
+        self._next_tile = (self._next_tile + per_pass) % count
         if lost_px:
             picked += self.detector.tiles_containing(width, height, np.stack(lost_px))
         picked = sorted(set(picked))
         return True if len(picked) >= count else picked
 
-    def _detect(self, image_rgb, accepted, timings, first_frame: bool, lost_px: list[np.ndarray]) -> None:
+    def _detect(self, image_rgb, accepted, timings, first_frame: bool, lost_px: list[np.ndarray],
+                num_tracked: int = 0) -> None:
         t0 = time.perf_counter()
-        dets = self.detector.detect(image_rgb, tiles=self._tiles_for_this_pass(image_rgb, first_frame, lost_px))
+        tiles = self._tiles_for_this_pass(image_rgb, first_frame, lost_px, num_tracked)
+        dets = self.detector.detect(image_rgb, tiles=tiles)
         timings["detector"] += (time.perf_counter() - t0) * 1e3
         self._frames_since_detection = 0
         self.last_detector_ran = True
@@ -263,7 +275,7 @@ class MediapipeTfliteBackend:
         if need_detector and len(accepted) < self.options.max_people:
             n = len(accepted)
             self._detect(image_rgb, accepted, timings, first_frame=previous is None,
-                         lost_px=[xy for xy, _ in self._lost])
+                         lost_px=[xy for xy, _ in self._lost], num_tracked=len(tracked))
             sources += [None] * (len(accepted) - n)
             # someone new found where a person was lost: stop searching there
             new_boxes = [box for _, box, _ in accepted[n:]]
