@@ -123,28 +123,35 @@ def resolve_device(requested: str) -> str:
     return "cuda" if has_cuda else "cpu"
 
 
-def _base_rest_joints(options: CaptureOptions) -> np.ndarray | None:
-    """The user's SMPL-X rest skeleton (zero betas), or None for the built-in one.
+def _load_body_model(options: CaptureOptions):
+    """The user's SMPL-X model data and rest skeleton (zero betas), or (None, None).
 
     The model is built through the ``smplx`` package (which checks it against our
     numpy reader); the rest joints come from the numpy reader.
     """
     if options.smplx_model is None:
-        return None
+        return None, None
     from .body_model import load_smplx_model_data, load_through_smplx, resolve_smplx_model_path, rest_joints_for_betas
 
     path = resolve_smplx_model_path(options.smplx_model)
     load_through_smplx(path)
-    return rest_joints_for_betas(load_smplx_model_data(path), np.zeros(10))
+    model = load_smplx_model_data(path)
+    return model, rest_joints_for_betas(model, np.zeros(10))
+
+
+EXPRESSION_REGULARISATION = 0.1
+"""Ridge weight of the expression fit on real face meshes (solve/expression.py: the
+MediaPipe mesh and the SMPL-X template differ, so a little more than on exact data)."""
 
 
 class _Solver:
     """Buffers (track, observation) pairs and solves them in batches."""
 
-    def __init__(self, base_rest: np.ndarray | None, options: CaptureOptions):
+    def __init__(self, base_rest: np.ndarray | None, options: CaptureOptions, body_model=None):
         from .solve.solver import SolveOptions
 
         self._base_rest = base_rest
+        self._body_model = body_model if options.face else None
         self._solve_options = SolveOptions(use_hands=options.hands, use_face=options.face)
         self._pending: list[tuple[int, int, PersonObservation, np.ndarray, float]] = []
         self.tracks: dict[int, _TrackRecord] = {}
@@ -172,6 +179,7 @@ class _Solver:
         observations = [p[2] for p in self._pending]
         rest = np.stack([self.tracks[p[1]].rest_joints for p in self._pending])
         solved = solve_poses(observations, rest, self._solve_options)
+        expression = self._expression(observations, solved)
         for i, (slot, track_id, obs, origin_cam, size_scale) in enumerate(self._pending):
             record = self.tracks[track_id]
             joints_rel = solved.joints_rel_cam[i]
@@ -184,10 +192,25 @@ class _Solver:
             record.score.append(float(obs.score))
             record.hand_valid.append(solved.hand_valid[i])
             record.face_valid.append(bool(solved.face_valid[i]))
-            record.expression.append(solved.expression[i])
+            record.expression.append(expression[i])
             record.keypoints.append(np.asarray(obs.body_2d, dtype=np.float64))
             record.size_scale.append(size_scale)
         self._pending = []
+
+    def _expression(self, observations: list[PersonObservation], solved) -> np.ndarray:
+        """(N, 10) SMPL-X expression from the face mesh where the user's model gives a basis."""
+        if self._body_model is None:
+            return solved.expression
+        from .errors import ModelFileError
+        from .solve.expression import expression_from_observations
+
+        try:
+            return expression_from_observations(observations, self._body_model, solved.full_pose_rotvec,
+                                                regularisation=EXPRESSION_REGULARISATION)
+        except ModelFileError as error:
+            log.warning("no facial expression: %s", error)
+            self._body_model = None
+            return solved.expression
 
 
 def run_capture(
@@ -212,7 +235,7 @@ def run_capture(
         raise InputError("--smoothing must be between 0 and 1.")
     intrinsics = resolve_intrinsics(info, options)
     device = resolve_device(options.device)
-    base_rest = _base_rest_joints(options)
+    body_model, base_rest = _load_body_model(options)
     frame_indices = list(options.frame_range.indices(info.frame_count))
     if not frame_indices:
         raise InputError(
@@ -223,7 +246,7 @@ def run_capture(
         num_threads=options.num_threads,
     ))
     tracker = Tracker(TrackerOptions())
-    solver = _Solver(base_rest, options)
+    solver = _Solver(base_rest, options, body_model)
     stages = {"decode": 0.0, "landmarks": 0.0, "track": 0.0, "depth": 0.0, "solve": 0.0, "filter": 0.0}
     source_frames: list[int] = []
     previous: list[PersonObservation] | None = None

@@ -48,6 +48,7 @@ def test_single_person_still(tmp_path):
     capture = read_capture(out)
     assert capture.num_people == 1 and capture.num_frames == 1 and capture.fps == 0.0
     assert capture.valid.all() and capture.hand_valid.all() and capture.face_valid.all()
+    assert not capture.expression.any()   # no SMPL-X model given: no expression basis, zeros
     _check_forward_kinematics(capture)
     # Depth within 12 % of the truth; the pelvis projects near the true pelvis.
     true_root = gt["root_position"][0, 0]
@@ -117,6 +118,9 @@ def test_user_smplx_model_sets_the_rest_skeleton(tmp_path):
     expected = rest_joints_for_betas(load_smplx_model_data(model_dir / "SMPLX_NEUTRAL.npz"), np.zeros(10))
     np.testing.assert_allclose(capture.rest_joints[0], expected, atol=1e-5)
     _check_forward_kinematics(capture)
+    # The model's expression basis is fitted to the face mesh where the face was seen.
+    assert capture.face_valid[0, 0] and np.abs(capture.expression[0, 0]).max() > 0
+    assert np.abs(capture.expression).max() <= 3.0
 
 
 def test_missing_smplx_model_is_a_clear_error(tmp_path):
