@@ -141,8 +141,9 @@ def main() -> int:
             cells.append(f"{text:>{max(len(h), 6)}s}")
         print("  ".join(cells))
     print("MPJPE/PA-MPJPE: mm over the mapped body joints; limbPA/rawPA: PA-MPJPE on the 12 limb joints of the "
-          "solved SMPL-X skeleton / the raw BlazePose 3D output; depth%: pipeline's pelvis depth error; "
-          "k*g % / k %: mid-hip depth error of the corrected / uncorrected RootNet k.")
+          "solved SMPL-X skeleton / the raw BlazePose 3D output; depth%: the pipeline's pelvis depth error "
+          "(skeleton fit and shared-floor size); k*g % / k %: mid-hip depth error of RootNet's k with the "
+          "skeleton-fit correction only / of k alone.")
     return 0
 
 
