@@ -322,7 +322,7 @@ def load_through_smplx(
         gender=gender, ext="npz", num_betas=num_betas, num_expression_coeffs=num_expression_coeffs,
         use_pca=False, flat_hand_mean=True, dtype=getattr(torch, dtype),
     )
-    # smplx reads .npz files with allow_pickle=True and unpickles every object array
+    # smplx reads .npz files with pickles allowed and unpickles every object array
     # in them (the real file has two). It gets a copy holding only the plain arrays.
     printed = io.StringIO()
     with tempfile.TemporaryDirectory(prefix="wholebody_smplx_") as folder:
