@@ -1,6 +1,6 @@
 """Draws a scene's ground truth over its render, to look at.
 
-    .venv/bin/python bench/overlay_gt.py SCENE.gt.npz IMAGE_OR_VIDEO -o out.png [--frame N]
+    .venv/bin/python -m bench.overlay_gt SCENE.gt.npz IMAGE_OR_VIDEO -o out.png [--frame N]
 
 The person's own left side is drawn in red, the right side in blue, the centre line in
 green; each person gets a box with its id, its pelvis depth (z, metres) and its
@@ -15,11 +15,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-if __package__ in (None, ""):  # run as a script: make the repository importable
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench.media.ground_truth import GroundTruth, read_ground_truth  # noqa: E402
-from wholebody_core.skeleton import PARENTS  # noqa: E402
+from bench.media.ground_truth import GroundTruth, read_ground_truth
+from wholebody_core.skeleton import PARENTS
 
 LEFT, RIGHT, CENTRE = (40, 40, 230), (230, 120, 30), (60, 200, 60)   # BGR
 BOX = (0, 220, 255)

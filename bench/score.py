@@ -1,6 +1,6 @@
 """Scores a capture against the ground truth of a rendered test scene.
 
-    .venv/bin/python bench/score.py CAPTURE.capture.npz SCENE.gt.npz [--json]
+    .venv/bin/python -m bench.score CAPTURE.capture.npz SCENE.gt.npz [--json]
 
 Prints MPJPE and PA-MPJPE over the mapped body joints (root-relative), the root
 position error (absolute and relative to distance), depth-order accuracy between
@@ -15,13 +15,10 @@ import json
 import sys
 from pathlib import Path
 
-if __package__ in (None, ""):  # run as a script: make the repository importable
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench.media.ground_truth import read_ground_truth  # noqa: E402
-from bench.media.scoring import ScoreOptions, format_score, score  # noqa: E402
-from wholebody_core.capture_format import read_capture  # noqa: E402
-from wholebody_core.errors import InputError  # noqa: E402
+from bench.media.ground_truth import read_ground_truth
+from bench.media.scoring import ScoreOptions, format_score, score
+from wholebody_core.capture_format import read_capture
+from wholebody_core.errors import InputError
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,6 +1,6 @@
 """Checks with a real render that Blender's camera matches the ground truth's intrinsics.
 
-    .venv/bin/python bench/media/check_camera.py
+    .venv/bin/python -m bench.media.check_camera
 
 Renders small emissive spheres at known points (centred and off-centre principal
 points) and compares each blob's centroid with the OpenCV projection used by the
@@ -15,11 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-if __package__ in (None, ""):  # run as a script: make the repository importable
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-    __package__ = "bench.media"
-
-from .camera import CameraSpec, blender_lens, project, world_to_opencv_camera  # noqa: E402
+from .camera import CameraSpec, blender_lens, project, world_to_opencv_camera
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Runs the capture core on every scene of a media folder and scores each capture.
 
-    .venv/bin/python bench/media/evaluate_capture.py [--media tests/media] [--out DIR] [--json]
+    .venv/bin/python -m bench.media.evaluate_capture [--media tests/media] [--out DIR] [--json]
 
 For each ``NAME.gt.npz`` with its render beside it: runs
 ``python -m wholebody_core RENDER -o DIR/NAME.capture.npz --focal FX`` (the true focal
@@ -17,12 +17,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-if __package__ in (None, ""):  # run as a script: make the repository importable
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-    __package__ = "bench.media"
-
-from .ground_truth import read_ground_truth  # noqa: E402
-from .scoring import score  # noqa: E402
+from .ground_truth import read_ground_truth
+from .scoring import score
 
 ROOT = Path(__file__).resolve().parents[2]
 

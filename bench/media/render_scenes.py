@@ -1,6 +1,6 @@
 """Renders the test scenes and writes their exact ground truth beside them.
 
-    .venv/bin/python bench/media/render_scenes.py --out DIR [--scenes NAME ...] [--gt-only]
+    .venv/bin/python -m bench.media.render_scenes --out DIR [--scenes NAME ...] [--gt-only]
 
 For each scene: ``DIR/NAME.png`` (a still) or ``DIR/NAME.mp4`` (a clip, mp4v), and
 ``DIR/NAME.gt.npz`` (see ``ground_truth.py``). ``--list`` prints the scene names;
@@ -19,17 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
-if __package__ in (None, ""):  # run as a script: make the repository importable
-    _root = Path(__file__).resolve().parents[2]
-    if str(_root) not in sys.path:
-        sys.path.insert(0, str(_root))
-    __package__ = "bench.media"
-
-from . import anny_body, visibility  # noqa: E402
-from .camera import project, world_to_opencv_camera  # noqa: E402
-from .ground_truth import (GroundTruth, box_of, clip_box, inside_image,  # noqa: E402
+from . import anny_body, visibility
+from .camera import project, world_to_opencv_camera
+from .ground_truth import (GroundTruth, box_of, clip_box, inside_image,
                            write_ground_truth)
-from .scenes import CHECKED_IN, SCENES, SceneSpec  # noqa: E402
+from .scenes import CHECKED_IN, SCENES, SceneSpec
 
 log = logging.getLogger("render_scenes")
 

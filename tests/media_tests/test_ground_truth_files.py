@@ -110,7 +110,7 @@ def test_bones_are_rigid_over_a_clip(gt):
 def _gt(name):
     path = MEDIA / f"{name}.gt.npz"
     if not path.is_file():
-        pytest.fail(f"{path.name} is missing from tests/media: regenerate it with bench/media/render_scenes.py --checked-in")
+        pytest.fail(f"{path.name} is missing from tests/media: regenerate it with python -m bench.media.render_scenes --checked-in")
     return read_ground_truth(path)
 
 

@@ -24,7 +24,7 @@ FIRST_FRAMES = 3
 def test_ground_truth_is_reproducible(name):
     path = MEDIA / f"{name}.gt.npz"
     if not path.is_file():
-        pytest.fail(f"{path.name} is missing from tests/media: regenerate it with bench/media/render_scenes.py --checked-in")
+        pytest.fail(f"{path.name} is missing from tests/media: regenerate it with python -m bench.media.render_scenes --checked-in")
     scene = SCENES[name]
     _assert_same(to_arrays(ground_truth(scene, pose_scene(scene))), to_arrays(read_ground_truth(path)))
 
@@ -33,7 +33,7 @@ def test_ground_truth_is_reproducible(name):
 def test_first_frames_of_the_slow_clips_are_reproducible(name):
     path = MEDIA / f"{name}.gt.npz"
     if not path.is_file():
-        pytest.fail(f"{path.name} is missing from tests/media: regenerate it with bench/media/render_scenes.py --checked-in")
+        pytest.fail(f"{path.name} is missing from tests/media: regenerate it with python -m bench.media.render_scenes --checked-in")
     scene = dataclasses.replace(SCENES[name], num_frames=FIRST_FRAMES)
     fresh = to_arrays(ground_truth(scene, pose_scene(scene)))
     stored = to_arrays(read_ground_truth(path))

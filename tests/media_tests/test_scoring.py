@@ -21,7 +21,7 @@ MEDIA = Path(__file__).resolve().parents[1] / "media"
 def _gt(name):
     path = MEDIA / f"{name}.gt.npz"
     if not path.is_file():
-        pytest.fail(f"{path.name} is missing from tests/media: regenerate it with bench/media/render_scenes.py --checked-in")
+        pytest.fail(f"{path.name} is missing from tests/media: regenerate it with python -m bench.media.render_scenes --checked-in")
     return read_ground_truth(path)
 
 

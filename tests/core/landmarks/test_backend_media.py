@@ -27,7 +27,7 @@ TOLERANCE = 0.15  # of the person's image height, per joint (generous: the skele
 def load_still(scene: str):
     gt_path = MEDIA / f"{scene}.gt.npz"
     if not gt_path.is_file():
-        pytest.fail(f"{gt_path.name} is missing from tests/media: regenerate it with bench/media/render_scenes.py --checked-in")
+        pytest.fail(f"{gt_path.name} is missing from tests/media: regenerate it with python -m bench.media.render_scenes --checked-in")
     gt = np.load(gt_path, allow_pickle=False)
     image = cv2.imread(str(MEDIA / str(gt["media"])))
     assert image is not None
@@ -207,7 +207,7 @@ def test_small_pedestrians_60_to_150_px(backend):
 def read_clip(scene: str, max_frames: int):
     gt_path = MEDIA / f"{scene}.gt.npz"
     if not gt_path.is_file():
-        pytest.fail(f"{gt_path.name} is missing from tests/media: regenerate it with bench/media/render_scenes.py --checked-in")
+        pytest.fail(f"{gt_path.name} is missing from tests/media: regenerate it with python -m bench.media.render_scenes --checked-in")
     gt = np.load(gt_path, allow_pickle=False)
     capture = cv2.VideoCapture(str(MEDIA / str(gt["media"])))
     frames = []

@@ -17,7 +17,7 @@ MEDIA = Path(__file__).resolve().parents[2] / "media"
 def single_person_rgb() -> np.ndarray:
     path = MEDIA / "single_person.png"
     if not path.is_file():
-        pytest.fail(f"single_person.png is missing from tests/media: regenerate it with bench/media/render_scenes.py --checked-in")
+        pytest.fail(f"single_person.png is missing from tests/media: regenerate it with python -m bench.media.render_scenes --checked-in")
     return cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
 
 

@@ -81,7 +81,7 @@ def test_table_gives_the_ibug_layout_on_a_real_face_mesh():
 
     image_path = MEDIA / "single_person.png"
     if not image_path.is_file():
-        pytest.fail(f"single_person.png is missing from tests/media: regenerate it with bench/media/render_scenes.py --checked-in")
+        pytest.fail(f"single_person.png is missing from tests/media: regenerate it with python -m bench.media.render_scenes --checked-in")
     image = cv2.cvtColor(cv2.imread(str(image_path)), cv2.COLOR_BGR2RGB)
     people = create_landmark_backend("mediapipe-tflite", LandmarkOptions()).process_frame(image)
     assert people and people[0].face is not None
