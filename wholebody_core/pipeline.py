@@ -17,7 +17,7 @@ import numpy as np
 
 from . import depth as root_depth
 from .capture_format import Capture, empty_capture
-from .errors import CaptureCancelled, InputError
+from .errors import CaptureCancelled, InputError, ModelFileError
 from .landmarks.types import BODY_LANDMARK_NAMES, PersonObservation
 from .maths import camera
 from .maths.kinematics import joints_in_camera, split_full_pose
@@ -201,7 +201,6 @@ class _Solver:
         """(N, 10) SMPL-X expression from the face mesh where the user's model gives a basis."""
         if self._body_model is None:
             return solved.expression
-        from .errors import ModelFileError
         from .solve.expression import expression_from_observations
 
         try:
