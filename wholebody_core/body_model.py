@@ -288,6 +288,7 @@ def load_through_smplx(
     num_expression_coeffs: int = 10,
     gender: str = "neutral",
     dtype: str = "float32",
+    data: SmplxModelData | None = None,
 ):
     """Builds the ``smplx`` package's SMPL-X model from the file and checks it.
 
@@ -300,6 +301,8 @@ def load_through_smplx(
     Args:
         path: a folder or ``.npz`` file (resolved with :func:`resolve_smplx_model_path`).
         dtype: "float32" or "float64", the model's torch dtype.
+        data: the numpy reader's data of the same file, when the caller has it
+            (saves reading the file again).
     Returns:
         An ``smplx.SMPLX`` module (torch, on the CPU).
     Raises:
@@ -317,7 +320,8 @@ def load_through_smplx(
             f"Loading the SMPL-X model through the smplx package needs torch and smplx ({error}); "
             "run install_deps/install.py to create the core's environment."
         ) from error
-    data = load_smplx_model_data(resolved)
+    if data is None:
+        data = load_smplx_model_data(resolved)
     kwargs = dict(
         gender=gender, ext="npz", num_betas=num_betas, num_expression_coeffs=num_expression_coeffs,
         use_pca=False, flat_hand_mean=True, dtype=getattr(torch, dtype),

@@ -123,20 +123,37 @@ def resolve_device(requested: str) -> str:
     return "cuda" if has_cuda else "cpu"
 
 
-def _load_body_model(options: CaptureOptions):
-    """The user's SMPL-X model data and rest skeleton (zero betas), or (None, None).
+@dataclasses.dataclass
+class _BodyModel:
+    """The user's SMPL-X model, read once before the first frame."""
 
-    The model is built through the ``smplx`` package (which checks it against our
-    numpy reader); the rest joints come from the numpy reader.
+    rest_joints: np.ndarray                 # (55, 3) zero betas, pelvis at the origin
+    data: object                            # SmplxModelData
+    expression_basis: object | None         # solve.expression.ExpressionBasis; None: no embedding
+
+
+def _load_body_model(options: CaptureOptions) -> _BodyModel | None:
+    """Reads the user's SMPL-X model (None without one) and everything derived from it.
+
+    The model is also built through the ``smplx`` package, which checks it against
+    our numpy reader. A file without the facial landmark embedding still works, with
+    a warning: no expression.
     """
     if options.smplx_model is None:
-        return None, None
+        return None
     from .body_model import load_smplx_model_data, load_through_smplx, resolve_smplx_model_path, rest_joints_for_betas
+    from .solve.expression import expression_basis
 
     path = resolve_smplx_model_path(options.smplx_model)
-    load_through_smplx(path)
-    model = load_smplx_model_data(path)
-    return model, rest_joints_for_betas(model, np.zeros(10))
+    data = load_smplx_model_data(path)
+    load_through_smplx(path, data=data)
+    basis = None
+    if options.face:
+        try:
+            basis = expression_basis(data)
+        except ModelFileError as error:
+            log.warning("no facial expression: %s", error)
+    return _BodyModel(rest_joints_for_betas(data, np.zeros(10)), data, basis)
 
 
 EXPRESSION_REGULARISATION = 0.1
@@ -147,11 +164,11 @@ MediaPipe mesh and the SMPL-X template differ, so a little more than on exact da
 class _Solver:
     """Buffers (track, observation) pairs and solves them in batches."""
 
-    def __init__(self, base_rest: np.ndarray | None, options: CaptureOptions, body_model=None):
+    def __init__(self, body_model: _BodyModel | None, options: CaptureOptions):
         from .solve.solver import SolveOptions
 
-        self._base_rest = base_rest
-        self._body_model = body_model if options.face else None
+        self._base_rest = body_model.rest_joints if body_model is not None else None
+        self._body_model = body_model
         self._solve_options = SolveOptions(use_hands=options.hands, use_face=options.face)
         self._pending: list[tuple[int, int, PersonObservation, np.ndarray, float]] = []
         self.tracks: dict[int, _TrackRecord] = {}
@@ -199,17 +216,13 @@ class _Solver:
 
     def _expression(self, observations: list[PersonObservation], solved) -> np.ndarray:
         """(N, 10) SMPL-X expression from the face mesh where the user's model gives a basis."""
-        if self._body_model is None:
+        if self._body_model is None or self._body_model.expression_basis is None:
             return solved.expression
         from .solve.expression import expression_from_observations
 
-        try:
-            return expression_from_observations(observations, self._body_model, solved.full_pose_rotvec,
-                                                regularisation=EXPRESSION_REGULARISATION)
-        except ModelFileError as error:
-            log.warning("no facial expression: %s", error)
-            self._body_model = None
-            return solved.expression
+        return expression_from_observations(
+            observations, self._body_model.data, solved.full_pose_rotvec,
+            basis=self._body_model.expression_basis, regularisation=EXPRESSION_REGULARISATION)
 
 
 def run_capture(
@@ -234,7 +247,7 @@ def run_capture(
         raise InputError("--smoothing must be between 0 and 1.")
     intrinsics = resolve_intrinsics(info, options)
     device = resolve_device(options.device)
-    body_model, base_rest = _load_body_model(options)
+    body_model = _load_body_model(options)
     frame_indices = list(options.frame_range.indices(info.frame_count))
     if not frame_indices:
         raise InputError(
@@ -245,7 +258,7 @@ def run_capture(
         num_threads=options.num_threads,
     ))
     tracker = Tracker(TrackerOptions())
-    solver = _Solver(base_rest, options, body_model)
+    solver = _Solver(body_model, options)
     stages = {"decode": 0.0, "landmarks": 0.0, "track": 0.0, "depth": 0.0, "solve": 0.0, "filter": 0.0}
     source_frames: list[int] = []
     previous: list[PersonObservation] | None = None

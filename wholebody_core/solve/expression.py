@@ -169,8 +169,8 @@ def _fit(obs51: np.ndarray, neutral: np.ndarray, dirs: np.ndarray, fit_mask: np.
 
 def fit_expression(face_points_3d: np.ndarray, model: SmplxModelData, jaw_pose_rotvec: np.ndarray | None = None,
                    num_coeffs: int = 10, regularisation: float = 0.01, max_abs: float = 3.0,
-                   betas: np.ndarray | None = None, neutral_face_points_3d: np.ndarray | None = None
-                   ) -> np.ndarray:
+                   betas: np.ndarray | None = None, neutral_face_points_3d: np.ndarray | None = None,
+                   basis: ExpressionBasis | None = None) -> np.ndarray:
     """SMPL-X expression coefficients from MediaPipe face meshes.
 
     Args:
@@ -185,6 +185,8 @@ def fit_expression(face_points_3d: np.ndarray, model: SmplxModelData, jaw_pose_r
         betas: (B,) the person's shape coefficients, or None for the template.
         neutral_face_points_3d: (468, 3) or (N, 468, 3) the same person's neutral
             face; its coefficients are subtracted (removes the mesh-vs-template bias).
+        basis: :func:`expression_basis` of ``model`` computed once by the caller (it
+            reads the model file); None computes it here from ``betas``.
     Returns:
         (N, K) float64 expression coefficients.
     Raises:
@@ -196,7 +198,10 @@ def fit_expression(face_points_3d: np.ndarray, model: SmplxModelData, jaw_pose_r
     n = points.shape[0]
     if n == 0:
         return np.zeros((0, num_coeffs))
-    basis = expression_basis(model, betas, num_coeffs)
+    if basis is None:
+        basis = expression_basis(model, betas, num_coeffs)
+    elif basis.dirs.shape[-1] != num_coeffs:
+        raise ValueError(f"the basis has {basis.dirs.shape[-1]} coefficients, not num_coeffs={num_coeffs}")
     if jaw_pose_rotvec is None:
         jaw = np.broadcast_to(np.eye(3), (n, 3, 3))
         fit_mask = np.ones(NUM_IBUG51, bool)
