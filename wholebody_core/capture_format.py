@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from .errors import InputError, OutputError
+from .npz_io import write_npz_atomically
 from .skeleton import JOINT_NAMES, NUM_JOINTS, PARENTS
 
 FORMAT_VERSION = 1
@@ -176,18 +176,7 @@ def write_capture(path: str | os.PathLike, capture: Capture, *, overwrite: bool 
     """Validates and writes ``capture`` atomically (temporary file, then rename)."""
     validate_capture(capture)
     path = check_output_path(path, overwrite)
-    folder = path.parent if str(path.parent) else Path(".")
-    fd, tmp_name = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez_compressed(handle, **_to_arrays(capture))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-    return path
+    return write_npz_atomically(path, _to_arrays(capture))
 
 
 def read_capture(path: str | os.PathLike) -> Capture:

@@ -39,10 +39,11 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from wholebody_core.npz_io import write_npz_atomically
 
 from .camera import project
 from .joint_map import COCO_NAMES, SMPLX_INDICES, SMPLX_NAMES
@@ -131,17 +132,7 @@ def to_arrays(gt: GroundTruth) -> dict[str, np.ndarray]:
 def write_ground_truth(path: str | os.PathLike, gt: GroundTruth) -> Path:
     """Checks and writes atomically."""
     check_ground_truth(gt)
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix="." + path.name, suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez_compressed(handle, **to_arrays(gt))
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_npz_atomically(path, to_arrays(gt))
 
 
 def read_ground_truth(path: str | os.PathLike) -> GroundTruth:

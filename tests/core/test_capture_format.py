@@ -76,3 +76,12 @@ def test_reader_rejects_garbage_and_pickles(tmp_path):
 def test_unwritable_folder_is_an_output_error(tmp_path):
     with pytest.raises(OutputError, match="does not exist"):
         write_capture(tmp_path / "nope" / "a.capture.npz", _capture())
+
+
+def test_written_file_has_the_usual_permissions(tmp_path):
+    import stat
+
+    path = write_capture(tmp_path / "a.capture.npz", _capture())
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask   # not the temporary file's 0o600
