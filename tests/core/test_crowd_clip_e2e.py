@@ -24,7 +24,7 @@ import pytest
 from bench.media.ground_truth import read_ground_truth
 from bench.media.scoring import score
 from wholebody_core.capture_format import read_capture
-from wholebody_core.maths.kinematics import full_pose_rotvec, joints_in_camera
+from wholebody_core.maths.kinematics import capture_joints_cam
 
 REPO = Path(__file__).resolve().parents[2]
 CLIP = REPO / "tests" / "media" / "clip_crowd.mp4"
@@ -49,11 +49,7 @@ def test_crowd_capture_covers_the_clip_and_is_consistent(crowd):
     assert capture.fps == pytest.approx(gt.fps)
     np.testing.assert_array_equal(capture.frame_indices, gt.frame_indices)
     assert len(set(capture.person_ids.tolist())) == capture.num_people
-    pose = full_pose_rotvec(capture.global_orient, capture.body_pose, capture.jaw_pose, capture.leye_pose,
-                            capture.reye_pose, capture.left_hand_pose, capture.right_hand_pose)
-    joints = joints_in_camera(pose.astype(np.float64), capture.rest_joints[:, None].astype(np.float64),
-                              capture.root_position.astype(np.float64))
-    np.testing.assert_allclose(joints, capture.joints_cam, atol=1e-3)
+    np.testing.assert_allclose(capture_joints_cam(capture), capture.joints_cam, atol=1e-3)
 
 
 def test_crowd_what_the_core_reaches_today(crowd):

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from wholebody_core.capture_format import read_capture
-from wholebody_core.maths.kinematics import full_pose_rotvec, joints_in_camera
+from wholebody_core.maths.kinematics import capture_joints_cam
 from wholebody_core.skeleton import JOINT_INDEX
 
 REPO = Path(__file__).resolve().parents[2]
@@ -30,11 +30,7 @@ def _ground_truth(name):
 
 
 def _check_forward_kinematics(capture):
-    pose = full_pose_rotvec(capture.global_orient, capture.body_pose, capture.jaw_pose, capture.leye_pose,
-                            capture.reye_pose, capture.left_hand_pose, capture.right_hand_pose)
-    joints = joints_in_camera(pose.astype(np.float64), capture.rest_joints[:, None].astype(np.float64),
-                              capture.root_position.astype(np.float64))
-    np.testing.assert_allclose(joints, capture.joints_cam, atol=1e-3)
+    np.testing.assert_allclose(capture_joints_cam(capture), capture.joints_cam, atol=1e-3)
 
 
 def test_single_person_still(tmp_path):

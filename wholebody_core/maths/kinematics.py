@@ -94,3 +94,18 @@ def joints_in_camera(
     """
     _, joints = forward_kinematics(rotvec_to_rotmat(full_pose_rotvec_), rest_joints)
     return joints - joints[..., :1, :] + np.asarray(root_position)[..., None, :]
+
+
+def capture_joints_cam(capture) -> np.ndarray:
+    """Forward kinematics of a capture's poses: what its ``joints_cam`` must hold.
+
+    Args:
+        capture: a ``capture_format.Capture`` (its pose fields, ``rest_joints`` and
+            ``root_position`` are used).
+    Returns:
+        (P, T, 55, 3) float64 metres, camera frame.
+    """
+    pose = full_pose_rotvec(capture.global_orient, capture.body_pose, capture.jaw_pose, capture.leye_pose,
+                            capture.reye_pose, capture.left_hand_pose, capture.right_hand_pose)
+    return joints_in_camera(pose.astype(np.float64), np.asarray(capture.rest_joints, np.float64)[:, None],
+                            np.asarray(capture.root_position, np.float64))

@@ -1,6 +1,7 @@
 import numpy as np
 
-from wholebody_core.maths.kinematics import forward_kinematics, full_pose_rotvec, joints_in_camera, split_full_pose
+from wholebody_core.maths.kinematics import (
+    capture_joints_cam, forward_kinematics, full_pose_rotvec, joints_in_camera, split_full_pose)
 from wholebody_core.maths.rotations import rotvec_to_rotmat
 from wholebody_core.skeleton import NUM_JOINTS, PARENTS, default_rest_joints
 
@@ -44,3 +45,18 @@ def test_joints_in_camera_puts_pelvis_on_root_and_split_round_trips():
     lengths = np.linalg.norm(rest[1:] - rest[PARENTS[1:]], axis=-1)
     posed = np.linalg.norm(joints[:, 1:] - joints[:, PARENTS[1:]], axis=-1)
     np.testing.assert_allclose(posed, np.broadcast_to(lengths, posed.shape), atol=1e-12)
+
+
+def test_capture_joints_cam_matches_joints_in_camera():
+    from wholebody_core.capture_format import empty_capture
+
+    rng = np.random.default_rng(3)
+    cap = empty_capture(2, 3, source="x.mp4", fps=25.0, image_size=(64, 48), intrinsics=np.eye(3), backend="t")
+    cap.body_pose[:] = rng.normal(scale=0.3, size=cap.body_pose.shape)
+    cap.rest_joints[:] = default_rest_joints()
+    cap.root_position[:] = rng.normal(size=cap.root_position.shape)
+    expected = joints_in_camera(
+        full_pose_rotvec(cap.global_orient, cap.body_pose, cap.jaw_pose, cap.leye_pose, cap.reye_pose,
+                         cap.left_hand_pose, cap.right_hand_pose).astype(float),
+        default_rest_joints(), cap.root_position.astype(float))
+    np.testing.assert_allclose(capture_joints_cam(cap), expected, atol=1e-6)
