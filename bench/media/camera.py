@@ -74,12 +74,6 @@ def world_to_opencv_camera(points_world: np.ndarray, world_from_camera: np.ndarr
     return blender_cam @ OPENCV_FROM_BLENDER_CAMERA.T
 
 
-def project(points_cam: np.ndarray, intrinsics: np.ndarray) -> np.ndarray:
-    """(..., 3) OpenCV camera points -> (..., 2) pixels (no clipping of z)."""
-    uvw = points_cam @ np.asarray(intrinsics).T
-    return uvw[..., :2] / uvw[..., 2:3]
-
-
 def blender_lens(spec: CameraSpec) -> dict[str, float]:
     """Blender camera data settings that reproduce ``spec.intrinsics`` exactly."""
     if spec.width < spec.height:

@@ -15,7 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .camera import CameraSpec, blender_lens, project, world_to_opencv_camera
+from wholebody_core.maths.camera import project
+
+from .camera import CameraSpec, blender_lens, world_to_opencv_camera
 
 
 @dataclasses.dataclass(frozen=True)

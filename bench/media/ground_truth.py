@@ -43,9 +43,9 @@ from pathlib import Path
 
 import numpy as np
 
+from wholebody_core.maths.camera import project
 from wholebody_core.npz_io import write_npz_atomically
 
-from .camera import project
 from .joint_map import COCO_NAMES, SMPLX_INDICES, SMPLX_NAMES
 
 GT_FORMAT = "wholebody-media-gt/1"

@@ -19,8 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
+from wholebody_core.maths.camera import project
+
 from . import anny_body, visibility
-from .camera import project, world_to_opencv_camera
+from .camera import world_to_opencv_camera
 from .ground_truth import (GroundTruth, box_of, clip_box, inside_image,
                            write_ground_truth)
 from .scenes import CHECKED_IN, SCENES, SceneSpec

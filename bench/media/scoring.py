@@ -33,7 +33,9 @@ import dataclasses
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from .camera import project
+from wholebody_core.maths.boxes import box_iou
+from wholebody_core.maths.camera import project
+
 from .ground_truth import GroundTruth
 from .joint_map import BODY_JOINTS
 
@@ -84,17 +86,6 @@ class Score:
     def to_dict(self) -> dict:
         return {k: (None if isinstance(v, float) and not np.isfinite(v) else v)
                 for k, v in dataclasses.asdict(self).items()}
-
-
-def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(N, 4), (M, 4) x0 y0 x1 y1 -> (N, M) intersection over union."""
-    a, b = np.asarray(a, float)[:, None], np.asarray(b, float)[None]
-    iw = np.clip(np.minimum(a[..., 2], b[..., 2]) - np.maximum(a[..., 0], b[..., 0]), 0, None)
-    ih = np.clip(np.minimum(a[..., 3], b[..., 3]) - np.maximum(a[..., 1], b[..., 1]), 0, None)
-    inter = iw * ih
-    area = lambda x: (x[..., 2] - x[..., 0]) * (x[..., 3] - x[..., 1])  # noqa: E731
-    union = area(a) + area(b) - inter
-    return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)
 
 
 def procrustes_align(source: np.ndarray, target: np.ndarray) -> np.ndarray:

@@ -5,7 +5,7 @@ import cv2
 import numpy as np
 import pytest
 
-from bench.media.camera import project
+from wholebody_core.maths.camera import project
 from bench.media.ground_truth import read_ground_truth
 from bench.media.joint_map import SMPLX_NAMES
 

@@ -3,19 +3,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..maths.boxes import box_iou
+
 
 def iou_xyxy(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     """IoU of one (4,) box against (N, 4) boxes (x0, y0, x1, y1) -> (N,)."""
-    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
-    x0 = np.maximum(box[0], boxes[:, 0])
-    y0 = np.maximum(box[1], boxes[:, 1])
-    x1 = np.minimum(box[2], boxes[:, 2])
-    y1 = np.minimum(box[3], boxes[:, 3])
-    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
-    area = (box[2] - box[0]) * (box[3] - box[1])
-    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
-    union = area + areas - inter
-    return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)
+    return box_iou(np.asarray(box)[None], boxes)[0]
 
 
 def weighted_nms(boxes: np.ndarray, scores: np.ndarray, extras: np.ndarray | None = None,

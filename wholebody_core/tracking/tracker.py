@@ -25,6 +25,8 @@ import logging
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from ..maths.boxes import box_area, box_iou
+
 logger = logging.getLogger(__name__)
 
 _FORBIDDEN = 1e6
@@ -52,25 +54,6 @@ class _Track:
     box_velocity: np.ndarray    # (4,) pixels per frame
     last_frame: int
     num_hits: int = 1
-
-
-def box_iou(boxes_a: np.ndarray, boxes_b: np.ndarray) -> np.ndarray:
-    """Intersection over union of every pair: (N, 4), (M, 4) xyxy -> (N, M)."""
-    boxes_a = np.asarray(boxes_a, dtype=np.float64).reshape(-1, 4)
-    boxes_b = np.asarray(boxes_b, dtype=np.float64).reshape(-1, 4)
-    x0 = np.maximum(boxes_a[:, None, 0], boxes_b[None, :, 0])
-    y0 = np.maximum(boxes_a[:, None, 1], boxes_b[None, :, 1])
-    x1 = np.minimum(boxes_a[:, None, 2], boxes_b[None, :, 2])
-    y1 = np.minimum(boxes_a[:, None, 3], boxes_b[None, :, 3])
-    inter = np.clip(x1 - x0, 0.0, None) * np.clip(y1 - y0, 0.0, None)
-    area_a = _box_area(boxes_a)
-    area_b = _box_area(boxes_b)
-    union = area_a[:, None] + area_b[None, :] - inter
-    return np.where(union > 0.0, inter / np.maximum(union, 1e-12), 0.0)
-
-
-def _box_area(boxes: np.ndarray) -> np.ndarray:
-    return np.clip(boxes[:, 2] - boxes[:, 0], 0.0, None) * np.clip(boxes[:, 3] - boxes[:, 1], 0.0, None)
 
 
 def _box_centre(boxes: np.ndarray) -> np.ndarray:
@@ -166,8 +149,8 @@ class Tracker:
         shift = _box_centre(pred_boxes) - _box_centre(np.stack([t.box_xyxy for t in self._tracks]))
         iou = box_iou(pred_boxes, boxes)
 
-        scale_pred = np.sqrt(np.maximum(_box_area(pred_boxes), 1.0))
-        scale_det = np.sqrt(np.maximum(_box_area(boxes), 1.0))
+        scale_pred = np.sqrt(np.maximum(box_area(pred_boxes), 1.0))
+        scale_det = np.sqrt(np.maximum(box_area(boxes), 1.0))
         scale = 0.5 * (scale_pred[:, None] + scale_det[None, :])
         centre_dist = np.linalg.norm(
             _box_centre(pred_boxes)[:, None, :] - _box_centre(boxes)[None, :, :], axis=-1
