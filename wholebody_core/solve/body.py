@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .geometry import cross, kabsch, normalize, rotation_between_batch, rotmat_to_rotvec_fast, rotvec_to_rotmat_fast
+from ..maths.rotations import cross, normalize, rotation_between, rotmat_to_rotvec, rotvec_to_rotmat
+from .geometry import kabsch
 from .landmark_map import BODY_INDEX
 from .limits import clamp_to_limits
 
@@ -93,7 +94,7 @@ def solve_torso(body_3d: np.ndarray, offsets: np.ndarray, hip_marks: np.ndarray,
     rest_pelvis, rest_thorax = torso_rest_frames(offsets, hip_marks)
     pelvis = _triad(l_hip - r_hip, up) @ np.swapaxes(rest_pelvis, -1, -2)
     thorax = _triad(l_sh - r_sh, up) @ np.swapaxes(rest_thorax, -1, -2)
-    spine = rotvec_to_rotmat_fast(rotmat_to_rotvec_fast(np.swapaxes(pelvis, -1, -2) @ thorax) / 3.0)
+    spine = rotvec_to_rotmat(rotmat_to_rotvec(np.swapaxes(pelvis, -1, -2) @ thorax) / 3.0)
     n = body_3d.shape[0]
     eps = 1e-6
     for _ in range(_GN_STEPS):
@@ -104,10 +105,10 @@ def solve_torso(body_3d: np.ndarray, offsets: np.ndarray, hip_marks: np.ndarray,
         for a in range(3):
             delta = np.zeros((n, 3))
             delta[:, a] = eps
-            jac[:, :, a] = (residual(spine @ rotvec_to_rotmat_fast(delta)) - r0) / eps
+            jac[:, :, a] = (residual(spine @ rotvec_to_rotmat(delta)) - r0) / eps
         jt = np.swapaxes(jac, 1, 2)
         step = np.linalg.solve(jt @ jac + 1e-9 * np.eye(3), -np.einsum("nij,nj->ni", jt, r0))
-        spine = spine @ rotvec_to_rotmat_fast(step)
+        spine = spine @ rotvec_to_rotmat(step)
     if enforce_limits:
         spine = clamp_to_limits(spine, SPINE2)
     return pelvis, spine
@@ -133,7 +134,7 @@ def solve_collars(body_3d: np.ndarray, offsets: np.ndarray, hip_marks: np.ndarra
     for collar, shoulder, name in ((L_COLLAR, L_SHOULDER, "left_shoulder"), (R_COLLAR, R_SHOULDER, "right_shoulder")):
         collar_pos = spine3 + rot(w3, offsets[:, collar])
         want = np.einsum("nji,nj->ni", w3, body_3d[:, BODY_INDEX[name]] - collar_pos)
-        local = rotation_between_batch(offsets[:, shoulder], want)
+        local = rotation_between(offsets[:, shoulder], want)
         out.append(clamp_to_limits(local, collar) if enforce_limits else local)
     return np.stack(out, 1), w3, spine3
 
@@ -168,7 +169,7 @@ def solve_neck_head(spine3_world: np.ndarray, neck_pos: np.ndarray, head_pos: np
         neck_local, head_local (N, 3, 3).
     """
     want = np.einsum("nji,nj->ni", spine3_world, head_pos - neck_pos)
-    neck = rotation_between_batch(offsets[:, HEAD], want)
+    neck = rotation_between(offsets[:, HEAD], want)
     if enforce_limits:
         neck = clamp_to_limits(neck, NECK)
     head = np.swapaxes(spine3_world @ neck, -1, -2) @ head_world

@@ -40,7 +40,8 @@ from ..body_model import SmplxModelData
 from ..errors import ModelFileError
 from ..landmarks.types import NUM_FACE_LANDMARKS
 from ..skeleton import JOINT_INDEX
-from .geometry import rotvec_to_rotmat_fast, umeyama
+from ..maths.rotations import rotvec_to_rotmat
+from .geometry import umeyama
 from .mediapipe_to_ibug import LOWER_LIP_51, NUM_IBUG51, RIGID_51, ibug51_from_mediapipe
 
 logger = logging.getLogger(__name__)
@@ -160,7 +161,7 @@ def _fit(obs51: np.ndarray, neutral: np.ndarray, dirs: np.ndarray, fit_mask: np.
         rhs[:, 7:] -= lam[:, None] * coeffs
         lhs[:, :7, :7] += 1e-12 * np.eye(7)
         step = np.linalg.solve(lhs, rhs[..., None])[..., 0]
-        rot_step = rotvec_to_rotmat_fast(step[:, :3])
+        rot_step = rotvec_to_rotmat(step[:, :3])
         aligned = (np.exp(step[:, 3])[:, None, None] * np.einsum("nij,nmj->nmi", rot_step, y)
                    + centre + step[:, None, 4:7])
         coeffs = coeffs + step[:, 7:]
@@ -207,7 +208,7 @@ def fit_expression(face_points_3d: np.ndarray, model: SmplxModelData, jaw_pose_r
         fit_mask = np.ones(NUM_IBUG51, bool)
         fit_mask[LOWER_LIP_51] = False
     else:
-        jaw = rotvec_to_rotmat_fast(np.asarray(jaw_pose_rotvec, dtype=np.float64).reshape(n, 3))
+        jaw = rotvec_to_rotmat(np.asarray(jaw_pose_rotvec, dtype=np.float64).reshape(n, 3))
         fit_mask = np.ones(NUM_IBUG51, bool)
     obs51 = ibug51_from_mediapipe(points)
     valid = np.all(np.isfinite(obs51), axis=(1, 2)) & np.all(np.isfinite(jaw), axis=(1, 2))

@@ -15,7 +15,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..skeleton import JOINT_INDEX
-from .geometry import axis_angle_rotmat, normalize, rotation_between_batch, twist_angle_fit, umeyama
+from ..maths.rotations import axis_angle_rotmat, normalize, rotation_between
+from .geometry import twist_angle_fit, umeyama
 from .landmark_map import (EYEBALL_RADIUS, FACE_JAW_IDX, FACE_RIGID_IDX, eyeball_centres_rest,
                            face_rest_points, skeleton_scale)
 from .limits import clamp_to_limits
@@ -84,7 +85,7 @@ def eyes_from_iris(points_3d: np.ndarray, points_2d: np.ndarray, iris_2d: np.nda
         uxy = uxy * np.minimum(1.0, 0.95 / np.maximum(norm, 1e-12))
         uz = np.sqrt(np.maximum(1.0 - np.sum(uxy ** 2, -1), 0.0))
     gaze = normalize(np.concatenate([uxy, uz[..., None]], -1))
-    eyes = rotation_between_batch(np.broadcast_to([0.0, 0.0, 1.0], gaze.shape), gaze)
+    eyes = rotation_between(np.broadcast_to([0.0, 0.0, 1.0], gaze.shape), gaze)
     # Past about 60 degrees from frontal the iris offset says little: eyes stay still.
     frontal = rotation[:, 2, 2] < -_MIN_FRONTAL_COS
     eyes = np.where(frontal[:, None, None, None], eyes, np.eye(3))

@@ -13,7 +13,8 @@ import dataclasses
 
 import numpy as np
 
-from .geometry import axis_angle_rotmat, cross, normalize, rotation_between_batch, swing_twist, twist_angle_fit
+from ..maths.rotations import axis_angle_rotmat, cross, normalize, rotation_between
+from .geometry import swing_twist, twist_angle_fit
 from .limits import LOWER_RAD, TWIST_AXIS, UPPER_RAD, clamp_to_limits
 
 _STRAIGHT_SIN = np.sin(np.radians(20.0))  # below this bend the fallback takes over the twist
@@ -73,7 +74,7 @@ def solve_chain(parent_world: np.ndarray, off_b: np.ndarray, off_c: np.ndarray, 
     k = np.broadcast_to(hinge_axis, u.shape)
     cos_alpha = np.sum(normalize(d_ab) * normalize(d_bc), -1)
     par_t = np.swapaxes(parent_world, -1, -2)
-    swing = rotation_between_batch(u, np.einsum("nij,nj->ni", par_t, d_ab))
+    swing = rotation_between(u, np.einsum("nij,nj->ni", par_t, d_ab))
     frame0 = parent_world @ swing
     q_bc = np.einsum("nji,nj->ni", frame0, normalize(d_bc))
     if end_world is None:
@@ -111,7 +112,7 @@ def solve_chain(parent_world: np.ndarray, off_b: np.ndarray, off_c: np.ndarray, 
         if enforce_limits:
             local_a = clamp_to_limits(local_a, joint_a)
         world_a = parent_world @ local_a
-        local_b_swing = rotation_between_batch(v, np.einsum("nji,nj->ni", world_a, d_bc))
+        local_b_swing = rotation_between(v, np.einsum("nji,nj->ni", world_a, d_bc))
     return ChainPose(local_a, world_a, local_b_swing, bend)
 
 
@@ -152,5 +153,5 @@ def end_swing(world_b: np.ndarray, off_d: np.ndarray, d_cd: np.ndarray, joint_c:
     Returns:
         (N, 3, 3).
     """
-    local_c = rotation_between_batch(off_d, np.einsum("nji,nj->ni", world_b, d_cd))
+    local_c = rotation_between(off_d, np.einsum("nji,nj->ni", world_b, d_cd))
     return clamp_to_limits(local_c, joint_c) if enforce_limits else local_c

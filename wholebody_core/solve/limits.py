@@ -38,7 +38,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..skeleton import JOINT_NAMES, NUM_JOINTS
-from .geometry import axis_angle_rotmat, rotvec_to_rotmat_fast, swing_twist
+from ..maths.rotations import axis_angle_rotmat, rotvec_to_rotmat
+from .geometry import swing_twist
 
 _FREE = (-np.inf, np.inf)
 # name (left/centre) -> (twist axis, {axis: (lo, hi) degrees}), the twist axis's
@@ -139,6 +140,6 @@ def clamp_to_limits(local_rotmat: np.ndarray, joint_idx: np.ndarray | int) -> np
         return local_rotmat[..., 0, :, :] if scalar else local_rotmat
     twist = np.sum(np.where(onehot, c, 0.0), -1)
     swing = np.where(onehot, 0.0, c)
-    out = rotvec_to_rotmat_fast(swing) @ axis_angle_rotmat(axis, twist)
+    out = rotvec_to_rotmat(swing) @ axis_angle_rotmat(axis, twist)
     return out[..., 0, :, :] if scalar else out
 

@@ -16,7 +16,7 @@ import numpy as np
 from ..errors import InputError
 from ..landmarks.types import PersonObservation
 from ..skeleton import JOINT_INDEX, NUM_JOINTS, default_rest_offsets, offsets_to_rest_joints
-from .geometry import normalize
+from ..maths.rotations import normalize
 from .landmark_map import BODY_INDEX, HIP_LANDMARK_LATERAL
 
 _RATIO_RANGE = (0.6, 1.5)

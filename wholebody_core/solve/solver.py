@@ -23,7 +23,8 @@ from ..maths.kinematics import forward_kinematics
 from ..skeleton import JOINT_INDEX, NUM_JOINTS, rest_joints_to_offsets
 from .body import HEAD_POINT_IDX, head_from_body_points, solve_collars, solve_neck_head, solve_torso
 from .face import eyes_from_iris, head_from_face, jaw_from_face
-from .geometry import kabsch, rotmat_to_rotvec_fast
+from ..maths.rotations import rotmat_to_rotvec
+from .geometry import kabsch
 from .hands import hand_rotation_from_body_points, hand_rotation_from_hand_points, solve_fingers
 from .integrate import hand_near_wrist, integrate_hand
 from .landmark_map import BODY_INDEX, body_landmark_rig
@@ -212,7 +213,7 @@ def solve_poses(observations: list[PersonObservation], rest_joints: np.ndarray,
 
     _, joints = forward_kinematics(local, rest)
     return SolvedPoses(
-        full_pose_rotvec=rotmat_to_rotvec_fast(local),
+        full_pose_rotvec=rotmat_to_rotvec(local),
         joints_rel_cam=joints - joints[:, :1],
         hand_valid=hand_valid,
         face_valid=face_seen,

@@ -18,7 +18,7 @@ from ..landmarks.types import FaceObservation, HandObservation, PersonObservatio
 from ..maths.kinematics import forward_kinematics
 from ..skeleton import JOINT_INDEX, NUM_JOINTS, rest_joints_to_offsets
 from .body import torso_points_model, torso_rest_frames
-from .geometry import axis_angle_rotmat, cross, normalize, rotation_between_batch, rotvec_to_rotmat_fast
+from ..maths.rotations import axis_angle_rotmat, cross, normalize, rotation_between, rotvec_to_rotmat
 from .landmark_map import (BODY_INDEX, body_landmark_rig, body_landmarks_from_pose, face_landmarks_from_pose,
                            hand_landmarks_from_pose)
 from .limits import LOWER_RAD, TWIST_AXIS, UPPER_RAD
@@ -34,12 +34,12 @@ def _inside(rng: np.random.Generator, n: int, joint: int, margin: float) -> np.n
     axis = _AXES[TWIST_AXIS[joint]]
     twist = c[:, TWIST_AXIS[joint]]
     swing = np.where(axis.astype(bool), 0.0, c)
-    return rotvec_to_rotmat_fast(swing) @ axis_angle_rotmat(axis, twist)
+    return rotvec_to_rotmat(swing) @ axis_angle_rotmat(axis, twist)
 
 
 def _bend(v: np.ndarray, hinge: np.ndarray, angle: np.ndarray) -> np.ndarray:
     """Swing that bends bone v by ``angle`` about ``hinge``: (n,3), (3,), (n,) -> (n,3,3)."""
-    return rotation_between_batch(v, np.einsum("nij,nj->ni", axis_angle_rotmat(hinge, angle), v))
+    return rotation_between(v, np.einsum("nij,nj->ni", axis_angle_rotmat(hinge, angle), v))
 
 
 def _swing_only(rng: np.random.Generator, v: np.ndarray, max_rad: float) -> np.ndarray:
@@ -61,7 +61,7 @@ def _spine_for_torso_line(rng: np.random.Generator, off: np.ndarray, hip_marks: 
     z_axis = torso_rest_frames(off, hip_marks)[0][:, :, 2]
 
     def lean(a: np.ndarray) -> np.ndarray:
-        spine = rotvec_to_rotmat_fast(np.concatenate([a[:, None], yz], 1))
+        spine = rotvec_to_rotmat(np.concatenate([a[:, None], yz], 1))
         model = torso_points_model(eye, spine, off, hip_marks)
         up = 0.5 * (model[:, 1] + model[:, 2])
         return np.sum(up * z_axis, -1)
@@ -71,7 +71,7 @@ def _spine_for_torso_line(rng: np.random.Generator, off: np.ndarray, hip_marks: 
         f = lean(a)
         a = a - f / ((lean(a + 1e-6) - f) / 1e-6)
     a = np.clip(a, lo[0], hi[0])
-    return rotvec_to_rotmat_fast(np.concatenate([a[:, None], yz], 1))
+    return rotvec_to_rotmat(np.concatenate([a[:, None], yz], 1))
 
 
 def random_local_rotmat(rng: np.random.Generator, n: int, rest_joints: np.ndarray, margin: float = 0.7,
@@ -89,7 +89,7 @@ def random_local_rotmat(rng: np.random.Generator, n: int, rest_joints: np.ndarra
     loc = np.broadcast_to(np.eye(3), (n, NUM_JOINTS, 3, 3)).copy()
     yaw = np.radians(rng.uniform(-facing_yaw_deg, facing_yaw_deg, n))
     tilt = rng.normal(scale=0.15, size=(n, 3))
-    loc[:, 0] = (axis_angle_rotmat(_AXES[0], np.full(n, np.pi)) @ rotvec_to_rotmat_fast(tilt)
+    loc[:, 0] = (axis_angle_rotmat(_AXES[0], np.full(n, np.pi)) @ rotvec_to_rotmat(tilt)
                  @ axis_angle_rotmat(_AXES[1], yaw))
     _, rig = body_landmark_rig(rest)
     hip_marks = rig[:, [BODY_INDEX["left_hip"], BODY_INDEX["right_hip"]]]
