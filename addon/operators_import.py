@@ -35,11 +35,11 @@ def import_capture_file(context, filepath: str, *, use_floor: bool, body: str,
     return build_capture_scene(context, capture, filepath, options)
 
 
-def report_import(operator, result) -> None:
+def report_import(report, result) -> None:
+    """Tells the user what an import built (``report``: an operator's ``report``)."""
     for warning in result.warnings:
-        operator.report({"WARNING"}, warning)
-    operator.report({"INFO"}, f"Imported {len(result.armatures)} people into "
-                              f"collection {result.collection.name!r}")
+        report({"WARNING"}, warning)
+    report({"INFO"}, f"Imported {len(result.armatures)} people into collection {result.collection.name!r}")
 
 
 class WHOLEBODY_OT_import_capture(bpy.types.Operator, ImportHelper):
@@ -79,5 +79,5 @@ class WHOLEBODY_OT_import_capture(bpy.types.Operator, ImportHelper):
         except CaptureError as error:
             self.report({"ERROR"}, str(error))
             return {"CANCELLED"}
-        report_import(self, result)
+        report_import(self.report, result)
         return {"FINISHED"}
