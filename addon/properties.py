@@ -26,7 +26,8 @@ class WHOLEBODY_PG_settings(bpy.types.PropertyGroup):
                             description="Keep at most this many people (0: everyone)")
     focal_mode: EnumProperty(
         name="Focal length",
-        items=[("AUTO", "Auto", "Read from the clip's metadata if present, else the core's default"),
+        items=[("AUTO", "Auto", "An image's EXIF focal length (35 mm equivalent) when present, else a "
+                          "60 degree horizontal field of view (videos carry no standard focal metadata)"),
                ("MM", "Millimetres", "Focal length and sensor width in mm"),
                ("PIXELS", "Pixels", "Focal length in pixels")],
         default="AUTO")

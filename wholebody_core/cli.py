@@ -24,7 +24,7 @@ from .capture_format import SUFFIX, check_output_path, write_capture
 from .errors import CaptureCancelled, CaptureError
 from .maths.camera import DEFAULT_HORIZONTAL_FOV_DEG
 from .media import FrameRange, probe
-from .pipeline import CaptureOptions, Progress, run_capture
+from .pipeline import CaptureOptions, Progress, resolve_focal, run_capture
 
 log = logging.getLogger("wholebody_core")
 
@@ -38,8 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("input", type=Path, help="image (jpg, png, ...) or video (mp4, mov, avi, mkv, webm)")
     parser.add_argument("-o", "--output", type=Path,
                         help=f"capture file to write (default: INPUT with {SUFFIX})")
-    focal = parser.add_argument_group("camera (default: a horizontal field of view of "
-                                      f"{DEFAULT_HORIZONTAL_FOV_DEG:g} degrees)")
+    focal = parser.add_argument_group("camera (default: an image's EXIF 35 mm-equivalent focal length, "
+                                      f"else a horizontal field of view of {DEFAULT_HORIZONTAL_FOV_DEG:g} degrees)")
     focal.add_argument("--focal", type=float, metavar="PX", help="focal length in pixels")
     focal.add_argument("--focal-mm", type=float, metavar="MM", help="lens focal length in mm (with --sensor-mm)")
     focal.add_argument("--sensor-mm", type=float, metavar="MM", help="sensor width in mm (with --focal-mm)")
@@ -148,10 +148,13 @@ def _run(args: argparse.Namespace, reporter: _Reporter, cancel: threading.Event)
         hands=not args.no_hands, face=not args.no_face, num_threads=args.threads,
     )
     total = len(options.frame_range.indices(info.frame_count))
+    focal_px, focal_source = resolve_focal(info, options)
     reporter.event(event="start", source=info.path.name, total_frames=total,
-                   fps=info.fps, image_size=[info.width, info.height])
+                   fps=info.fps, image_size=[info.width, info.height],
+                   focal_px=focal_px, focal_source=focal_source)
     reporter.message(f"capturing {info.path.name}: {info.width}x{info.height}, "
-                     f"{total} frame{'s' if total != 1 else ''} to process")
+                     f"{total} frame{'s' if total != 1 else ''} to process; "
+                     f"focal {focal_px:.0f} px ({focal_source})")
     result = run_capture(args.input, options, progress=reporter.progress,
                          should_cancel=cancel.is_set, media_info=info)
     if cancel.is_set():

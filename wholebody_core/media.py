@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import DependencyError, InputError
+from .exif_focal import focal_35mm_equivalent
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ class MediaInfo:
     height: int
     fps: float            # 0 for a still image
     frame_count: int      # 1 for a still image; the container's count for a video (may be approximate)
+    focal_35mm: float | None = None   # the image's EXIF 35 mm-equivalent focal length, when it has one
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,7 +70,8 @@ def probe(path: str | Path) -> MediaInfo:
     suffix = path.suffix.lower()
     if suffix in IMAGE_SUFFIXES:
         image = read_image_rgb(path)
-        return MediaInfo(path, False, image.shape[1], image.shape[0], 0.0, 1)
+        return MediaInfo(path, False, image.shape[1], image.shape[0], 0.0, 1,
+                         focal_35mm=focal_35mm_equivalent(path))
     if suffix not in VIDEO_SUFFIXES:
         known = ", ".join(sorted(IMAGE_SUFFIXES | VIDEO_SUFFIXES))
         raise InputError(f"{path.name}: unsupported file type {suffix or '(none)'}; use one of {known}.")

@@ -86,18 +86,28 @@ class _TrackRecord:
     rest_locked: bool = False
 
 
-def resolve_intrinsics(info: MediaInfo, options: CaptureOptions) -> np.ndarray:
-    """K from --focal, or --focal-mm with --sensor-mm, or the documented default FOV."""
+def resolve_focal(info: MediaInfo, options: CaptureOptions) -> tuple[float, str]:
+    """The focal length in pixels and where it came from, in this order: --focal, --focal-mm with
+    --sensor-mm, the image's EXIF 35 mm-equivalent focal length, the documented default field of view."""
     if options.focal_px is not None:
         if options.focal_px <= 0:
             raise InputError("--focal must be a positive focal length in pixels.")
-        focal = options.focal_px
-    elif options.focal_mm is not None or options.sensor_mm is not None:
+        return options.focal_px, "--focal"
+    if options.focal_mm is not None or options.sensor_mm is not None:
         if not options.focal_mm or not options.sensor_mm or options.focal_mm <= 0 or options.sensor_mm <= 0:
             raise InputError("--focal-mm and --sensor-mm go together and must both be positive (millimetres).")
-        focal = camera.focal_px_from_mm(options.focal_mm, options.sensor_mm, info.width)
-    else:
-        focal = camera.focal_px_from_fov(camera.DEFAULT_HORIZONTAL_FOV_DEG, info.width)
+        return camera.focal_px_from_mm(options.focal_mm, options.sensor_mm, info.width), \
+            f"{options.focal_mm:g} mm lens on a {options.sensor_mm:g} mm sensor"
+    if info.focal_35mm is not None:
+        return camera.focal_px_from_35mm_equivalent(info.focal_35mm, info.width, info.height), \
+            f"the image's EXIF: {info.focal_35mm:g} mm full-frame equivalent"
+    return camera.focal_px_from_fov(camera.DEFAULT_HORIZONTAL_FOV_DEG, info.width), \
+        f"default {camera.DEFAULT_HORIZONTAL_FOV_DEG:g} degree horizontal field of view; give --focal if known"
+
+
+def resolve_intrinsics(info: MediaInfo, options: CaptureOptions) -> np.ndarray:
+    """(3, 3) K from :func:`resolve_focal`, principal point at the image centre."""
+    focal, _ = resolve_focal(info, options)
     return camera.intrinsics_from_focal_px(focal, info.width, info.height)
 
 

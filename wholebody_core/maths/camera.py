@@ -26,6 +26,14 @@ def focal_px_from_mm(focal_mm: float, sensor_width_mm: float, width: int) -> flo
     return focal_mm / sensor_width_mm * width
 
 
+FULL_FRAME_DIAGONAL_MM = math.hypot(36.0, 24.0)   # 43.27 mm
+
+
+def focal_px_from_35mm_equivalent(focal_35mm: float, width: int, height: int) -> float:
+    """Focal length in pixels from a 35 mm-equivalent focal length (equivalence on the diagonal)."""
+    return focal_35mm * math.hypot(width, height) / FULL_FRAME_DIAGONAL_MM
+
+
 def focal_px_from_fov(horizontal_fov_deg: float, width: int) -> float:
     return (width / 2.0) / math.tan(math.radians(horizontal_fov_deg) / 2.0)
 
