@@ -8,7 +8,7 @@ import bpy
 
 from .operators_capture import WHOLEBODY_OT_cancel_capture, WHOLEBODY_OT_capture, cancel_running_capture
 from .operators_import import WHOLEBODY_OT_import_capture
-from .operators_install import WHOLEBODY_OT_install_dependencies, stop_install
+from .operators_install import WHOLEBODY_OT_cancel_install, WHOLEBODY_OT_install_dependencies, stop_install
 from .panels import WHOLEBODY_PT_mocap
 from .preferences import WHOLEBODY_AP_preferences
 from .properties import (WHOLEBODY_PG_progress, WHOLEBODY_PG_settings, register_properties,
@@ -22,6 +22,7 @@ classes = (
     WHOLEBODY_OT_capture,
     WHOLEBODY_OT_cancel_capture,
     WHOLEBODY_OT_install_dependencies,
+    WHOLEBODY_OT_cancel_install,
     WHOLEBODY_PT_mocap,
 )
 

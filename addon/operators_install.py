@@ -21,6 +21,7 @@ _STEP = re.compile(r"\[step (\d+)/(\d+)\]")  # install.py's progress lines
 class InstallState:
     def __init__(self):
         self.worker: WorkerProcess | None = None
+        self.venv: Path | None = None
         self.lines: list[str] = []
         self.status = ""
         self.step = 0
@@ -57,17 +58,24 @@ def _poll_install() -> float | None:
     if code is None:
         return 0.5
     install_state.worker = None
-    install_state.status = ("Installed: the core environment is ready." if code == 0
-                            else f"Install failed (exit status {code}); see the log above.")
+    if code == 0:
+        (install_state.venv / preferences.READY_MARKER).write_text("install_deps/install.py succeeded\n")
+        install_state.status = "Installed: the core environment is ready."
+    else:
+        install_state.status = f"Install failed (exit status {code}); see the log above."
     return None
 
 
-def stop_install() -> None:
+def stop_install(status: str = "") -> None:
+    """Ends a running install (Cancel, or the add-on is unregistered); ``status`` stays on show."""
     if bpy.app.timers.is_registered(_poll_install):
         bpy.app.timers.unregister(_poll_install)
+    lines = install_state.lines
     if install_state.worker is not None:
         install_state.worker.cancel()
     install_state.__init__()
+    if status:
+        install_state.lines, install_state.status = lines, status
 
 
 class WHOLEBODY_OT_install_dependencies(bpy.types.Operator):
@@ -91,10 +99,34 @@ class WHOLEBODY_OT_install_dependencies(bpy.types.Operator):
         if not Path(base_python).is_file():
             self.report({"ERROR"}, f"Python {base_python!r} not found; set 'Python for installing'.")
             return {"CANCELLED"}
-        venv = preferences.user_data_dir(create=True) / "venv"
+        try:
+            venv = preferences.default_venv_dir(prefs, create=True)
+        except OSError as error:
+            self.report({"ERROR"}, f"cannot create the environment folder ({error}); "
+                                   "choose another Environment folder.")
+            return {"CANCELLED"}
+        (venv / preferences.READY_MARKER).unlink(missing_ok=True)   # not ready until this install succeeds
         install_state.__init__()
+        install_state.venv = venv
         install_state.lines = [f"{base_python} {INSTALL_SCRIPT.name} --venv {venv}"]
         install_state.worker = WorkerProcess([base_python, str(INSTALL_SCRIPT), "--venv", str(venv)])
         bpy.app.timers.register(_poll_install, first_interval=0.5)
         self.report({"INFO"}, "Installing the core's dependencies in the background...")
+        return {"FINISHED"}
+
+
+class WHOLEBODY_OT_cancel_install(bpy.types.Operator):
+    """Stop the running install; press Install dependencies again to start over"""
+
+    bl_idname = "wholebody.cancel_install"
+    bl_label = "Cancel install"
+    bl_options = {"REGISTER", "INTERNAL"}
+
+    @classmethod
+    def poll(cls, context):
+        return install_state.worker is not None
+
+    def execute(self, context):
+        stop_install("Install cancelled; press Install dependencies to start over.")
+        self.report({"WARNING"}, "Install cancelled.")
         return {"FINISHED"}

@@ -24,8 +24,21 @@ def user_data_dir(create: bool = False) -> Path:
         return folder
 
 
-def default_venv_dir() -> Path:
-    return user_data_dir() / "venv"
+def default_venv_dir(prefs: "WHOLEBODY_AP_preferences | None" = None, create: bool = False) -> Path:
+    """Where Install dependencies puts the core's environment: ``venv`` in the folder the user
+    picked (Environment folder), else in the extension's user folder."""
+    if prefs is not None and prefs.env_dir:
+        folder = Path(os.path.normpath(bpy.path.abspath(prefs.env_dir)))
+        if create:
+            folder.mkdir(parents=True, exist_ok=True)
+    else:
+        folder = user_data_dir(create=create)
+    return folder / "venv"
+
+
+READY_MARKER = ".wholebody_ready"
+"""Written into the environment once Install dependencies succeeded (its import check passed):
+an interrupted install leaves a Python but not a working environment."""
 
 
 def venv_python(venv: Path) -> Path:
@@ -43,6 +56,10 @@ class WHOLEBODY_AP_preferences(bpy.types.AddonPreferences):
     core_python: StringProperty(
         name="Core Python", subtype="FILE_PATH",
         description="Python of the core's environment (empty: the one Install dependencies creates)")
+    env_dir: StringProperty(
+        name="Environment folder", subtype="DIR_PATH",
+        description="Where Install dependencies creates the core's environment, about 1.5 GB "
+                    "(empty: the extension's user folder)")
     base_python: StringProperty(
         name="Python for installing", subtype="FILE_PATH",
         description="A Python 3.11+ used to create the core's environment (empty: python3 on PATH)")
@@ -66,8 +83,10 @@ class WHOLEBODY_AP_preferences(bpy.types.AddonPreferences):
         else:
             box.label(text="Core environment not installed: press Install dependencies", icon="ERROR")
         row = box.row()
-        row.enabled = install_state.worker is None
-        row.operator("wholebody.install_dependencies", icon="IMPORT")
+        if install_state.worker is None:
+            row.operator("wholebody.install_dependencies", icon="IMPORT")
+        else:
+            row.operator("wholebody.cancel_install", icon="CANCEL")
         if install_state.lines or install_state.worker is not None:
             log_box = box.box()
             status = "Installing..." if install_state.worker is not None else install_state.status
@@ -78,6 +97,7 @@ class WHOLEBODY_AP_preferences(bpy.types.AddonPreferences):
             for line in install_state.lines[-8:]:
                 log_box.label(text=line[:160])
         layout.prop(self, "core_python")
+        layout.prop(self, "env_dir")
         layout.prop(self, "base_python")
         layout.prop(self, "smplx_model_dir")
         layout.prop(self, "device")
@@ -90,11 +110,12 @@ def get_preferences(context=None) -> WHOLEBODY_AP_preferences | None:
 
 
 def resolve_core_python(prefs: WHOLEBODY_AP_preferences | None) -> str:
-    """The core's Python: the preference, else the installed environment's ("" if none)."""
+    """The core's Python: the preference, else the environment Install dependencies completed ("" if none)."""
     if prefs is not None and prefs.core_python:
         return bpy.path.abspath(prefs.core_python)
-    candidate = venv_python(default_venv_dir())
-    return str(candidate) if candidate.is_file() else ""
+    venv = default_venv_dir(prefs)
+    candidate = venv_python(venv)
+    return str(candidate) if candidate.is_file() and (venv / READY_MARKER).is_file() else ""
 
 
 def smplx_model_path(prefs: WHOLEBODY_AP_preferences | None) -> str:

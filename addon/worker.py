@@ -14,6 +14,7 @@ import dataclasses
 import json
 import os
 import queue
+import signal
 import subprocess
 import threading
 import time
@@ -23,6 +24,7 @@ from ..wholebody_core.capture_format import SUFFIX
 
 EXTENSION_ROOT = Path(__file__).resolve().parent.parent
 EXIT_CANCELLED = 130
+_POSIX = os.name == "posix"
 
 
 @dataclasses.dataclass
@@ -96,7 +98,7 @@ class WorkerProcess:
         self._process = subprocess.Popen(
             self.args, cwd=str(cwd), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, text=True, encoding="utf-8", errors="replace", bufsize=1,
-            env=env,
+            env=env, start_new_session=_POSIX,   # its own process group: a cancel reaches its children
         )
         self._threads = [
             threading.Thread(target=self._read_stdout, daemon=True),
@@ -157,20 +159,33 @@ class WorkerProcess:
         now = time.monotonic()
         if self._stop_sent_at is None:
             self._stop_sent_at = now
-            self._process.terminate()
+            self._end(hard=False)
         elif now - self._stop_sent_at > kill_after:
-            self._process.kill()
+            self._end(hard=True)
 
     def cancel(self, timeout: float = 10.0) -> int:
         """SIGTERM, then SIGKILL after ``timeout`` seconds; returns the exit status."""
         self.cancelled = True
         if self._process.poll() is None:
-            self._process.terminate()
+            self._end(hard=False)
             try:
                 self._process.wait(timeout)
             except subprocess.TimeoutExpired:
-                self._process.kill()
+                self._end(hard=True)
         return self.wait(timeout)
+
+    def _end(self, hard: bool) -> None:
+        """SIGTERM (``hard``: SIGKILL) to the worker and every process it started (POSIX: its
+        process group, so pip under install.py stops too); on Windows, terminate/kill."""
+        if _POSIX:
+            try:
+                os.killpg(self._process.pid, signal.SIGKILL if hard else signal.SIGTERM)
+            except (ProcessLookupError, PermissionError):
+                pass
+        elif hard:
+            self._process.kill()
+        else:
+            self._process.terminate()
 
     def log_tail(self, lines: int = 8) -> str:
         return "\n".join(list(self.log)[-lines:])
