@@ -174,7 +174,7 @@ MediaPipe mesh and the SMPL-X template differ, so a little more than on exact da
 class _Solver:
     """Buffers (track, observation) pairs and solves them in batches."""
 
-    def __init__(self, body_model: _BodyModel | None, options: CaptureOptions):
+    def __init__(self, body_model: _BodyModel | None, options: CaptureOptions, intrinsics: np.ndarray):
         from .solve.solver import SolveOptions
 
         self._base_rest = body_model.rest_joints if body_model is not None else None
@@ -182,6 +182,7 @@ class _Solver:
         self._solve_options = SolveOptions(use_hands=options.hands, use_face=options.face)
         self._pending: list[tuple[int, int, PersonObservation, np.ndarray, float]] = []
         self.tracks: dict[int, _TrackRecord] = {}
+        self._intrinsics = intrinsics
 
     def add(self, slot: int, track_id: int, obs: PersonObservation, origin_cam: np.ndarray,
             size_scale: float) -> None:
@@ -190,6 +191,7 @@ class _Solver:
     def flush(self) -> None:
         if not self._pending:
             return
+        from .solve.image_alignment import align_to_image
         from .solve.rest_fit import fit_rest_joints
         from .solve.solver import solve_poses
 
@@ -204,6 +206,10 @@ class _Solver:
                 if len(record.rest_bank) >= REST_FIT_FRAMES:
                     record.rest_locked, record.rest_bank = True, []
         observations = [p[2] for p in self._pending]
+        # the solve fits the 3D landmarks moved onto the 2D keypoints; the rest fit above keeps the metric 3D
+        observations = [dataclasses.replace(obs, body_3d=align_to_image(
+            np.asarray(obs.body_3d, dtype=np.float64), np.asarray(obs.body_2d, dtype=np.float64),
+            origin_cam, self._intrinsics)) for _, _, obs, origin_cam, _ in self._pending]
         rest = np.stack([self.tracks[p[1]].rest_joints for p in self._pending])
         solved = solve_poses(observations, rest, self._solve_options)
         expression = self._expression(observations, solved)
@@ -268,7 +274,7 @@ def run_capture(
         num_threads=options.num_threads,
     ))
     tracker = Tracker(TrackerOptions())
-    solver = _Solver(body_model, options)
+    solver = _Solver(body_model, options, intrinsics)
     stages = {"decode": 0.0, "landmarks": 0.0, "track": 0.0, "depth": 0.0, "solve": 0.0, "filter": 0.0}
     source_frames: list[int] = []
     previous: list[PersonObservation] | None = None
