@@ -22,13 +22,23 @@ from wholebody_core.landmarks.face import (
 )
 from wholebody_core.landmarks.hands import BODY_HAND_POINTS, HandLandmarker
 from wholebody_core.landmarks.people import (
-    MIN_BODY_TO_CROP, MIN_VISIBLE_LANDMARKS, body_bbox_xyxy, count_visible_in_image, head_matches, is_duplicate,
+    MIN_BODY_TO_CROP, MIN_VISIBLE_LANDMARKS, body_bbox_xyxy, continues_track, count_visible_in_image, head_matches,
+    is_duplicate,
 )
 from wholebody_core.landmarks.roi import RotatedRect, rect_bbox_xyxy
 from wholebody_core.landmarks.types import FaceObservation, HandObservation, PersonObservation
 from wholebody_core.models.registry import create_detector, register_landmark_backend
+from wholebody_core.tracking.appearance import appearance_descriptor
 
 logger = logging.getLogger(__name__)
+
+# A detector candidate is kept only with the body's nose within this many head-box
+# sides of the detector's head (else the crop showed someone else, or a limb). The
+# box centre of weak detections of small people drifts off the face: on the rendered
+# crowd and crossing clips, the right person's nose lay up to 2.4 sides away (most
+# under 1), another person's at 0.6-2.5 sides, and those were people already found
+# (dropped as duplicates before this test).
+HEAD_MATCH_SIDES = 2.5
 
 # which of the face mesh's eyes is the person's own left (checked on renders)
 OWN_LEFT_EYE_IS_FLIPPED = True
@@ -82,6 +92,15 @@ class LandmarkOptions:
             raise InputError(f"tile_fractions must lie between 0 and 1 (got {self.tile_fractions}).")
 
 
+@dataclasses.dataclass
+class _LostPerson:
+    """A tracked person whose crop stopped showing them: the detector searches here."""
+
+    where_px: np.ndarray               # (2,) the last crop's centre, pixels
+    frames_left: int                   # keep searching this many more frames
+    appearance: np.ndarray | None      # (D,) their clothes, to know them when found
+
+
 @register_landmark_backend("mediapipe-tflite")
 class MediapipeTfliteBackend:
     """MediaPipe's BlazePose/hand/face/iris ``.tflite`` models run with ai-edge-litert."""
@@ -99,11 +118,12 @@ class MediapipeTfliteBackend:
         self.face = FaceLandmarker(o.num_threads, o.models_dir, iris=o.iris) if o.face else None
         self._frames_since_detection = 0
         self._next_tile = 0
-        self._lost: list[tuple[np.ndarray, int]] = []  # (where, frames left) of people lost lately
+        self._lost: list[_LostPerson] = []  # people lost lately
         self.last_timings_ms: dict[str, float] = {}
         self.last_detector_ran = False
         self.last_body_runs = 0
         self._body_runs = 0
+        self._appearance_of: dict[int, np.ndarray] = {}  # this frame's descriptors by id(body)
 
     # -- people -------------------------------------------------------------
     def _detection_covered(self, det: PersonDetection, accepted) -> bool:
@@ -119,11 +139,22 @@ class MediapipeTfliteBackend:
             return False
         return bool(accepted) and bool(np.any(iou_xyxy(det.bbox_xyxy, np.stack([a[1] for a in accepted])) > 0.5))
 
+    def _appearance(self, image_rgb, body: BodyLandmarks) -> np.ndarray:
+        """The body's clothing descriptor, computed once per body per frame."""
+        key = id(body)
+        if key not in self._appearance_of:
+            self._appearance_of[key] = appearance_descriptor(image_rgb, body.points_px)
+        return self._appearance_of[key]
+
     def _try_roi(self, image_rgb, roi: RotatedRect, accepted, occluders=None,
-                 det: PersonDetection | None = None) -> tuple[bool, BodyLandmarks | None]:
+                 det: PersonDetection | None = None,
+                 tracked: PersonObservation | None = None) -> tuple[bool, BodyLandmarks | None]:
         """Run the body model on ``roi``; keep the result unless absent, implausible
         or a duplicate. With ``det``, the body's nose must also be on the detector's
-        head (else the crop showed another person, or a limb read as a person).
+        head (else the crop showed another person, or a limb read as a person). With
+        ``tracked`` (last frame's person whose crop this is), the body must still be
+        that person: about the same size, in the same clothes (else the crop slid onto
+        someone else, or mixed the person with someone in front).
         Returns (kept, the body found or None when nobody plausible is there)."""
         if roi.width < 4 or not np.isfinite(roi.as_array()).all():
             return False, None
@@ -138,7 +169,10 @@ class MediapipeTfliteBackend:
             return False, None  # nothing of them to see: the model guessed a person
         if is_duplicate(body, bbox, accepted, self.options.duplicate_iou):
             return False, body
-        if det is not None and det.keypoints_px is not None and not head_matches(det, body):
+        if det is not None and det.keypoints_px is not None and not head_matches(det, body, HEAD_MATCH_SIDES):
+            return False, body
+        if tracked is not None and not continues_track(tracked.bbox_xyxy, tracked.appearance, bbox,
+                                                       self._appearance(image_rgb, body)):
             return False, body
         accepted.append((body, bbox, body.presence))
         return True, body
@@ -248,39 +282,44 @@ class MediapipeTfliteBackend:
         timings = {"detector": 0.0, "pose": 0.0, "hands": 0.0, "face": 0.0, "iris": 0.0}
         self.last_detector_ran = False
         self._body_runs = 0
+        self._appearance_of = {}
         accepted: list[tuple[BodyLandmarks, np.ndarray, float]] = []
         sources: list[PersonObservation | None] = []
         # tracked people, the largest (usually the nearest, in front) first
         tracked = sorted((p for p in (previous or []) if p.roi_px is not None),
                          key=lambda p: -float(p.bbox_xyxy[3] - p.bbox_xyxy[1]))
         t0 = time.perf_counter()
-        lost_px: list[np.ndarray] = []  # where tracked people were lost this frame (crop centres)
+        lost_now: list[_LostPerson] = []  # tracked people lost this frame
         for prev in tracked[: self.options.max_people]:
             roi = RotatedRect.from_array(prev.roi_px)
-            ok, body = self._try_roi(image_rgb, roi, accepted)
+            ok, body = self._try_roi(image_rgb, roi, accepted, tracked=prev)
             if not ok and body is not None and accepted:
-                # the crop found someone already kept (people crossing): look behind them
-                ok, _ = self._try_roi(image_rgb, roi, accepted, occluders=[a[0] for a in accepted])
+                # the crop found someone already kept (people crossing), or someone else
+                # than this person: look behind the people kept
+                ok, _ = self._try_roi(image_rgb, roi, accepted, occluders=[a[0] for a in accepted], tracked=prev)
             if ok:
                 sources.append(prev)
             else:
-                lost_px.append(np.array([roi.cx, roi.cy]))
+                lost_now.append(_LostPerson(np.array([roi.cx, roi.cy]), self.options.lost_memory_frames,
+                                            prev.appearance))
         timings["pose"] += (time.perf_counter() - t0) * 1e3
         if previous is None:
             self._lost = []
-        self._lost = [(xy, ttl - 1) for xy, ttl in self._lost if ttl > 1]
-        self._lost += [(xy, self.options.lost_memory_frames) for xy in lost_px]
+        self._lost = [dataclasses.replace(lost, frames_left=lost.frames_left - 1)
+                      for lost in self._lost if lost.frames_left > 1] + lost_now
         need_detector = (not tracked or bool(self._lost) or self.options.detect_every <= 1
                          or self._frames_since_detection + 1 >= self.options.detect_every)
         if need_detector and len(accepted) < self.options.max_people:
             n = len(accepted)
             self._detect(image_rgb, accepted, timings, first_frame=previous is None,
-                         lost_px=[xy for xy, _ in self._lost], num_tracked=len(tracked))
+                         lost_px=[lost.where_px for lost in self._lost], num_tracked=len(tracked))
             sources += [None] * (len(accepted) - n)
-            # someone new found where a person was lost: stop searching there
-            new_boxes = [box for _, box, _ in accepted[n:]]
-            self._lost = [(xy, ttl) for xy, ttl in self._lost
-                          if not any(b[0] <= xy[0] <= b[2] and b[1] <= xy[1] <= b[3] for b in new_boxes)]
+            # the lost person found again (someone new there, in their clothes): stop
+            # searching there
+            found = [(box, self._appearance(image_rgb, body)) for body, box, _ in accepted[n:]]
+            self._lost = [lost for lost in self._lost if not any(
+                box[0] <= lost.where_px[0] <= box[2] and box[1] <= lost.where_px[1] <= box[3]
+                and continues_track(box, lost.appearance, box, appearance) for box, appearance in found)]
         else:
             self._frames_since_detection += 1
 
@@ -289,7 +328,8 @@ class MediapipeTfliteBackend:
             body_2d = np.concatenate([body.points_px, body.visibility[:, None]], axis=1).astype(np.float32)
             person = PersonObservation(bbox_xyxy=bbox, score=float(score), body_2d=body_2d,
                                        body_3d=body.world_cam.astype(np.float32),
-                                       roi_px=body.next_roi.as_array())
+                                       roi_px=body.next_roi.as_array(),
+                                       appearance=self._appearance(image_rgb, body))
             if self.hands is not None:
                 t0 = time.perf_counter()
                 person.left_hand = self._hand(image_rgb, body, "left")
