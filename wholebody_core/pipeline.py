@@ -84,6 +84,7 @@ class _TrackRecord:
     rest_bank: list[PersonObservation] = dataclasses.field(default_factory=list)
     rest_joints: np.ndarray | None = None
     rest_locked: bool = False
+    betas: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(10))  # with the user's model
 
 
 def resolve_focal(info: MediaInfo, options: CaptureOptions) -> tuple[float, str]:
@@ -139,6 +140,7 @@ class _BodyModel:
 
     rest_joints: np.ndarray                 # (55, 3) zero betas, pelvis at the origin
     data: object                            # SmplxModelData
+    shape_basis: object                     # solve.shape_fit.ShapeBasis
     expression_basis: object | None         # solve.expression.ExpressionBasis; None: no embedding
 
 
@@ -153,6 +155,7 @@ def _load_body_model(options: CaptureOptions) -> _BodyModel | None:
         return None
     from .body_model import load_smplx_model_data, load_through_smplx, resolve_smplx_model_path, rest_joints_for_betas
     from .solve.expression import expression_basis
+    from .solve.shape_fit import shape_basis
 
     path = resolve_smplx_model_path(options.smplx_model)
     data = load_smplx_model_data(path)
@@ -163,7 +166,7 @@ def _load_body_model(options: CaptureOptions) -> _BodyModel | None:
             basis = expression_basis(data)
         except ModelFileError as error:
             log.warning("no facial expression: %s", error)
-    return _BodyModel(rest_joints_for_betas(data, np.zeros(10)), data, basis)
+    return _BodyModel(rest_joints_for_betas(data, np.zeros(10)), data, shape_basis(data), basis)
 
 
 EXPRESSION_REGULARISATION = 0.1
@@ -177,7 +180,6 @@ class _Solver:
     def __init__(self, body_model: _BodyModel | None, options: CaptureOptions, intrinsics: np.ndarray):
         from .solve.solver import SolveOptions
 
-        self._base_rest = body_model.rest_joints if body_model is not None else None
         self._body_model = body_model
         self._solve_options = SolveOptions(use_hands=options.hands, use_face=options.face)
         self._pending: list[tuple[int, int, PersonObservation, np.ndarray, float]] = []
@@ -192,7 +194,6 @@ class _Solver:
         if not self._pending:
             return
         from .solve.image_alignment import align_to_image
-        from .solve.rest_fit import fit_rest_joints
         from .solve.solver import solve_poses
 
         for _, track_id, obs, _, _ in self._pending:
@@ -202,7 +203,7 @@ class _Solver:
         for track_id in {p[1] for p in self._pending}:
             record = self.tracks[track_id]
             if not record.rest_locked:
-                record.rest_joints = fit_rest_joints(record.rest_bank, self._base_rest)
+                record.rest_joints = self._rest_joints(record)
                 if len(record.rest_bank) >= REST_FIT_FRAMES:
                     record.rest_locked, record.rest_bank = True, []
         observations = [p[2] for p in self._pending]
@@ -229,6 +230,20 @@ class _Solver:
             record.keypoints.append(np.asarray(obs.body_2d, dtype=np.float64))
             record.size_scale.append(size_scale)
         self._pending = []
+
+    def _rest_joints(self, record: _TrackRecord) -> np.ndarray:
+        """The person's skeleton from the frames banked so far; with the user's SMPL-X model,
+        the skeleton of the betas fitted to it (kept in ``record.betas``)."""
+        from .solve.rest_fit import fit_rest_joints
+
+        if self._body_model is None:
+            return fit_rest_joints(record.rest_bank)
+        from .body_model import rest_joints_for_betas
+        from .solve.shape_fit import fit_betas
+
+        scaled = fit_rest_joints(record.rest_bank, self._body_model.rest_joints)
+        record.betas = fit_betas(scaled, self._body_model.shape_basis)
+        return rest_joints_for_betas(self._body_model.data, record.betas)
 
     def _expression(self, observations: list[PersonObservation], solved) -> np.ndarray:
         """(N, 10) SMPL-X expression from the face mesh where the user's model gives a basis."""
@@ -368,6 +383,7 @@ def _assemble(tracks, source_frames, info, intrinsics, options, *, backend_name,
         capture.keypoints_2d[p, slots] = np.stack(rec.keypoints)
         size = _track_size_scale(rec, options)
         capture.rest_joints[p] = size * rec.rest_joints
+        capture.betas[p] = rec.betas
         full_pose[p, slots] = np.stack(rec.full_pose)
         root[p, slots] = size * np.stack(rec.root)
         full_pose[p], root[p] = smooth(full_pose[p], root[p], capture.valid[p], capture.fps, filter_options)

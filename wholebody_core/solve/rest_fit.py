@@ -1,5 +1,6 @@
-"""The person's rest skeleton: the built-in adult skeleton scaled per segment to
-the limb lengths seen in the body landmarks (robust median over frames).
+"""The person's rest skeleton: the built-in adult skeleton (or the user's SMPL-X
+model's mean skeleton) scaled per segment to the limb lengths seen in the body
+landmarks (robust median over frames).
 
 Segments and what they scale (offsets of the built-in skeleton, both sides):
 upper arm (shoulder->elbow) the elbows; forearm (elbow->wrist) the wrists; thigh
@@ -15,7 +16,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..landmarks.types import PersonObservation
-from ..skeleton import JOINT_INDEX, NUM_JOINTS, default_rest_offsets, offsets_to_rest_joints
+from ..skeleton import JOINT_INDEX, NUM_JOINTS, default_rest_offsets, offsets_to_rest_joints, rest_joints_to_offsets
 from ..maths.rotations import normalize
 from .landmark_map import BODY_INDEX, HIP_LANDMARK_LATERAL
 
@@ -48,25 +49,28 @@ def _midpoint_distance(body_3d: np.ndarray, vis: np.ndarray) -> float:
     return float(np.median(d[good] if good.any() else d))
 
 
-def fit_rest_joints(observations: list[PersonObservation], base_rest_joints: np.ndarray | None = None
+def fit_rest_joints(observations: list[PersonObservation], template_rest_joints: np.ndarray | None = None
                     ) -> np.ndarray:
     """(55, 3) rest skeleton of one person, SMPL-X model frame, pelvis at the origin.
 
     Args:
         observations: the person's observations (any number of frames).
-        base_rest_joints: (55, 3) from the user's SMPL-X model: returned as is.
+        template_rest_joints: (55, 3) the skeleton to scale: the user's SMPL-X model's
+            mean skeleton (its betas are then fitted to the result, :mod:`.shape_fit`),
+            or None for the built-in adult skeleton.
     Returns:
-        (55, 3) float64 metres.
+        (55, 3) float64 metres; the template itself when there are no observations.
     Raises:
-        InputError: a ``base_rest_joints`` of the wrong shape or non-finite.
+        InputError: a ``template_rest_joints`` of the wrong shape or non-finite.
     """
-    if base_rest_joints is not None:
-        base = np.asarray(base_rest_joints, dtype=np.float64)
-        if base.shape != (NUM_JOINTS, 3) or not np.isfinite(base).all():
-            raise InputError(f"rest joints must be a finite (55, 3) array, got shape {base.shape}; "
+    if template_rest_joints is None:
+        offsets = default_rest_offsets()
+    else:
+        template = np.asarray(template_rest_joints, dtype=np.float64)
+        if template.shape != (NUM_JOINTS, 3) or not np.isfinite(template).all():
+            raise InputError(f"rest joints must be a finite (55, 3) array, got shape {template.shape}; "
                              "check the SMPL-X model file")
-        return base.copy()
-    offsets = default_rest_offsets()
+        offsets = rest_joints_to_offsets(template - template[:1])
     if not observations:
         return offsets_to_rest_joints(offsets)
     body = np.stack([np.asarray(o.body_3d, dtype=np.float64) for o in observations])
