@@ -356,6 +356,8 @@ def run_capture(
 
 def _assemble(tracks, source_frames, info, intrinsics, options, *, backend_name, smooth, filter_options) -> Capture:
     """Turns the per-track records into the capture file's arrays."""
+    from .tracking.filters import smooth_vectors
+
     num_frames = len(source_frames)
     min_frames = options.min_track_frames if info.is_video and num_frames > 1 else 1
     min_frames = min(min_frames, num_frames)
@@ -387,6 +389,8 @@ def _assemble(tracks, source_frames, info, intrinsics, options, *, backend_name,
         full_pose[p, slots] = np.stack(rec.full_pose)
         root[p, slots] = size * np.stack(rec.root)
         full_pose[p], root[p] = smooth(full_pose[p], root[p], capture.valid[p], capture.fps, filter_options)
+        capture.expression[p] = smooth_vectors(capture.expression[p], capture.face_valid[p], capture.fps,
+                                               filter_options)
         # Invalid frames hold harmless fillers: the rest pose at the camera centre
         # (joints_cam stays forward kinematics of those fillers).
         full_pose[p, ~capture.valid[p]] = 0.0

@@ -11,7 +11,8 @@ Gaussian-weighted *local linear* fit of its neighbours (a LOESS of degree 1):
   so axis-angle wrapping at 180 degrees (an upright person facing the camera has a
   ``global_orient`` of about 180 degrees about x), quaternion sign flips and
   non-canonical input rotation vectors make no difference. Never Euler angles.
-* Root positions (metres) get the same fit in R^3.
+* Root positions (metres) get the same fit in R^3 (:func:`smooth_vectors`, also
+  used for the expression coefficients on the frames where the face was seen).
 
 The fit is exact for constant-velocity motion (constant angular velocity about a
 fixed axis; constant linear velocity), also at the ends of a track, so smoothing adds
@@ -87,7 +88,7 @@ def smooth_track(
             f"smooth_track: {num_frames} valid flags, rotations {rotvec.shape}, roots {root.shape}"
         )
     out_rotvec = rotvec.copy()
-    out_root = root.copy()
+    out_root = smooth_vectors(root, valid, fps, options)
     sigma = sigma_frames(fps, options)
     if sigma <= 1e-3 or num_frames < 2 or valid.sum() < 2:
         return out_rotvec, out_root
@@ -96,7 +97,6 @@ def smooth_track(
     segment = _segment_ids(valid, options.max_gap_frames)
     quat = _rotvec_to_quat(rotvec)
     rot_sums = _LocalLinearSums(rotvec.shape[:2] + (3,))
-    root_sums = _LocalLinearSums((num_frames, 3))
     for k in range(-radius, radius + 1):
         # Frame t looks at neighbour t + k, where both exist, are valid and share a segment.
         lo, hi = max(0, -k), min(num_frames, num_frames - k)
@@ -109,14 +109,46 @@ def smooth_track(
         weight = np.exp(-0.5 * (k / sigma) ** 2)
         rel = _quat_multiply(_quat_conjugate(quat[t]), quat[s])      # q_t^-1 q_s
         rot_sums.add(t, float(k), weight, _quat_to_rotvec(rel))
-        root_sums.add(t, float(k), weight, root[s] - root[t])
 
     frames = np.flatnonzero(valid)
     correction = rot_sums.intercept()[frames]                          # (n, J, 3)
     smoothed = _quat_multiply(quat[frames], _rotvec_to_quat(correction))
     out_rotvec[frames] = _quat_to_rotvec(smoothed)
-    out_root[frames] = root[frames] + root_sums.intercept()[frames]
     return out_rotvec, out_root
+
+
+def smooth_vectors(values: np.ndarray, valid: np.ndarray, fps: float, options: FilterOptions) -> np.ndarray:
+    """The same zero-phase local linear fit for Euclidean per-frame values (e.g. expression).
+
+    Args:
+        values: (T, ...) per frame.
+        valid: (T,) bool, frames that hold a measurement (the others are left as given, unused).
+    Returns:
+        A smoothed copy.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    valid = np.asarray(valid, dtype=bool)
+    num_frames = valid.shape[0]
+    if values.shape[0] != num_frames:
+        raise ValueError(f"smooth_vectors: {num_frames} valid flags, values {values.shape}")
+    out = values.copy()
+    sigma = sigma_frames(fps, options)
+    if sigma <= 1e-3 or num_frames < 2 or valid.sum() < 2:
+        return out
+    radius = max(1, int(np.ceil(3.0 * sigma)))
+    segment = _segment_ids(valid, options.max_gap_frames)
+    sums = _LocalLinearSums(values.shape)
+    for k in range(-radius, radius + 1):
+        lo, hi = max(0, -k), min(num_frames, num_frames - k)
+        t = np.arange(lo, hi)
+        s = t + k
+        use = valid[t] & valid[s] & (segment[t] == segment[s])
+        if use.any():
+            t, s = t[use], s[use]
+            sums.add(t, float(k), float(np.exp(-0.5 * (k / sigma) ** 2)), values[s] - values[t])
+    frames = np.flatnonzero(valid)
+    out[frames] = values[frames] + sums.intercept()[frames]
+    return out
 
 
 def _segment_ids(valid: np.ndarray, max_gap_frames: int) -> np.ndarray:

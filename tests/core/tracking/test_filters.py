@@ -149,3 +149,22 @@ def test_five_minutes_of_ten_people_is_quick():
     start = time.perf_counter()
     smooth_track(rot, np.zeros((num, 3)), np.ones(num, bool), 30.0, FilterOptions(strength=1.0))
     assert time.perf_counter() - start < 2.0
+
+
+def test_expression_like_vectors_are_smoothed_on_their_own_frames():
+    """smooth_vectors: jitter shrinks, a linear ramp passes unchanged, unseen frames stay and are unused."""
+    from wholebody_core.tracking.filters import smooth_vectors
+
+    rng = np.random.default_rng(4)
+    frames = 90
+    ramp = np.linspace(0.0, 2.0, frames)[:, None] * np.ones((1, 10))
+    seen = np.ones(frames, dtype=bool)
+    seen[40:44] = False                                     # a profile view: no face
+    noisy = ramp + rng.normal(0.0, 0.1, ramp.shape)
+    noisy[~seen] = 0.0                                      # what the capture holds there
+    options = FilterOptions(strength=1.0)
+    smoothed = smooth_vectors(noisy, seen, 30.0, options)
+    assert np.abs(smoothed[seen] - ramp[seen]).std() < 0.5 * np.abs(noisy[seen] - ramp[seen]).std()
+    np.testing.assert_array_equal(smoothed[~seen], 0.0)
+    np.testing.assert_allclose(smooth_vectors(ramp, seen, 30.0, options)[seen], ramp[seen], atol=1e-9)
+    np.testing.assert_array_equal(smooth_vectors(noisy, seen, 30.0, FilterOptions(strength=0.0)), noisy)
