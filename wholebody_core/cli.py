@@ -38,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("input", type=Path, help="image (jpg, png, ...) or video (mp4, mov, avi, mkv, webm)")
     parser.add_argument("-o", "--output", type=Path,
                         help=f"capture file to write (default: INPUT with {SUFFIX})")
-    focal = parser.add_argument_group("camera (default: an image's EXIF 35 mm-equivalent focal length, "
+    focal = parser.add_argument_group("camera (default: the 35 mm-equivalent focal length in the file's metadata, "
                                       f"else a horizontal field of view of {DEFAULT_HORIZONTAL_FOV_DEG:g} degrees)")
     focal.add_argument("--focal", type=float, metavar="PX", help="focal length in pixels")
     focal.add_argument("--focal-mm", type=float, metavar="MM", help="lens focal length in mm (with --sensor-mm)")

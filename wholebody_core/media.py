@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import DependencyError, InputError
-from .exif_focal import focal_35mm_equivalent
+from .lens_metadata import focal_35mm_equivalent
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ class MediaInfo:
     height: int
     fps: float            # 0 for a still image
     frame_count: int      # 1 for a still image; the container's count for a video (may be approximate)
-    focal_35mm: float | None = None   # the image's EXIF 35 mm-equivalent focal length, when it has one
+    focal_35mm: float | None = None   # the 35 mm-equivalent focal length in the file's metadata, if any
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,7 +88,8 @@ def probe(path: str | Path) -> MediaInfo:
             raise InputError(f"{path.name} holds no decodable video frame (corrupt or truncated file).")
         fps = float(capture.get(cv2.CAP_PROP_FPS) or 0.0)
         count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
-        return MediaInfo(path, True, frame.shape[1], frame.shape[0], fps if fps > 0 else 30.0, max(count, 1))
+        return MediaInfo(path, True, frame.shape[1], frame.shape[0], fps if fps > 0 else 30.0, max(count, 1),
+                         focal_35mm=focal_35mm_equivalent(path))
     finally:
         capture.release()
 

@@ -89,7 +89,8 @@ class _TrackRecord:
 
 def resolve_focal(info: MediaInfo, options: CaptureOptions) -> tuple[float, str]:
     """The focal length in pixels and where it came from, in this order: --focal, --focal-mm with
-    --sensor-mm, the image's EXIF 35 mm-equivalent focal length, the documented default field of view."""
+    --sensor-mm, the 35 mm-equivalent focal length in the file's metadata (EXIF, QuickTime keys),
+    the documented default field of view."""
     if options.focal_px is not None:
         if options.focal_px <= 0:
             raise InputError("--focal must be a positive focal length in pixels.")
@@ -101,7 +102,7 @@ def resolve_focal(info: MediaInfo, options: CaptureOptions) -> tuple[float, str]
             f"{options.focal_mm:g} mm lens on a {options.sensor_mm:g} mm sensor"
     if info.focal_35mm is not None:
         return camera.focal_px_from_35mm_equivalent(info.focal_35mm, info.width, info.height), \
-            f"the image's EXIF: {info.focal_35mm:g} mm full-frame equivalent"
+            f"the file's metadata: {info.focal_35mm:g} mm full-frame equivalent"
     return camera.focal_px_from_fov(camera.DEFAULT_HORIZONTAL_FOV_DEG, info.width), \
         f"default {camera.DEFAULT_HORIZONTAL_FOV_DEG:g} degree horizontal field of view; give --focal if known"
 
