@@ -23,12 +23,13 @@ from wholebody_core.landmarks.face import (
 from wholebody_core.landmarks.hands import BODY_HAND_POINTS, HandLandmarker
 from wholebody_core.landmarks.people import (
     MIN_BODY_TO_CROP, MIN_VISIBLE_LANDMARKS, body_bbox_xyxy, continues_track, count_visible_in_image, head_matches,
+    intersection_over_smaller,
     is_duplicate,
 )
 from wholebody_core.landmarks.roi import RotatedRect, rect_bbox_xyxy
 from wholebody_core.landmarks.types import FaceObservation, HandObservation, PersonObservation
 from wholebody_core.models.registry import create_detector, register_landmark_backend
-from wholebody_core.tracking.appearance import appearance_descriptor
+from wholebody_core.tracking.appearance import appearance_descriptor, blend_descriptor
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +40,9 @@ logger = logging.getLogger(__name__)
 # under 1), another person's at 0.6-2.5 sides, and those were people already found
 # (dropped as duplicates before this test).
 HEAD_MATCH_SIDES = 2.5
+
+# weight of this frame's clothes in a followed person's running descriptor
+RUNNING_APPEARANCE_UPDATE = 0.3
 
 # which of the face mesh's eyes is the person's own left (checked on renders)
 OWN_LEFT_EYE_IS_FLIPPED = True
@@ -146,6 +150,16 @@ class MediapipeTfliteBackend:
             self._appearance_of[key] = appearance_descriptor(image_rgb, body.points_px)
         return self._appearance_of[key]
 
+    def _running_appearance(self, image_rgb, body: BodyLandmarks,
+                            tracked: PersonObservation | None) -> np.ndarray:
+        """The clothes of a person followed from last frame, averaged over the frames
+        followed (steadier than one frame's, for small people above all); this frame's
+        alone for someone just found."""
+        now = self._appearance(image_rgb, body)
+        if tracked is None or tracked.appearance is None:
+            return now
+        return blend_descriptor(tracked.appearance, now, RUNNING_APPEARANCE_UPDATE)
+
     def _try_roi(self, image_rgb, roi: RotatedRect, accepted, occluders=None,
                  det: PersonDetection | None = None,
                  tracked: PersonObservation | None = None) -> tuple[bool, BodyLandmarks | None]:
@@ -189,7 +203,7 @@ class MediapipeTfliteBackend:
     def _tiles_for_this_pass(self, image_rgb, first_frame: bool, lost_px: list[np.ndarray], num_tracked: int):
         """All tiles on a first frame; else the next ``tiles_per_pass`` in turn (or
         ``crowd_tiles_per_pass`` in a crowd) plus every tile holding a tracked person
-        lost this frame."""
+        lost lately."""
         if not self.options.tile_fractions:
             return False
         if first_frame:
@@ -223,6 +237,16 @@ class MediapipeTfliteBackend:
                 continue
             self._try_detection(image_rgb, det, accepted)
         timings["pose"] += (time.perf_counter() - t0) * 1e3
+
+    def _found_again(self, image_rgb, lost: _LostPerson, accepted) -> bool:
+        """Someone kept this frame, near where ``lost`` was lost (within their own height:
+        people walk less than that in the frames a search lasts) and in their clothes."""
+        for body, box, _ in accepted:
+            centre = 0.5 * (box[:2] + box[2:])
+            if (np.linalg.norm(centre - lost.where_px) <= box[3] - box[1]
+                    and continues_track(box, lost.appearance, box, self._appearance(image_rgb, body))):
+                return True
+        return False
 
     # -- hands and face -------------------------------------------------------
     def _hand(self, image_rgb, body: BodyLandmarks, side: str) -> HandObservation | None:
@@ -292,7 +316,9 @@ class MediapipeTfliteBackend:
         lost_now: list[_LostPerson] = []  # tracked people lost this frame
         for prev in tracked[: self.options.max_people]:
             roi = RotatedRect.from_array(prev.roi_px)
-            ok, body = self._try_roi(image_rgb, roi, accepted, tracked=prev)
+            # people already kept (larger: nearer) in front of this one: painted over
+            in_front = [a[0] for a in accepted if intersection_over_smaller(a[1], prev.bbox_xyxy) > 0.2]
+            ok, body = self._try_roi(image_rgb, roi, accepted, occluders=in_front or None, tracked=prev)
             if not ok and body is not None and accepted:
                 # the crop found someone already kept (people crossing), or someone else
                 # than this person: look behind the people kept
@@ -314,14 +340,9 @@ class MediapipeTfliteBackend:
             self._detect(image_rgb, accepted, timings, first_frame=previous is None,
                          lost_px=[lost.where_px for lost in self._lost], num_tracked=len(tracked))
             sources += [None] * (len(accepted) - n)
-            # the lost person found again (someone new there, in their clothes): stop
-            # searching there
-            found = [(box, self._appearance(image_rgb, body)) for body, box, _ in accepted[n:]]
-            self._lost = [lost for lost in self._lost if not any(
-                box[0] <= lost.where_px[0] <= box[2] and box[1] <= lost.where_px[1] <= box[3]
-                and continues_track(box, lost.appearance, box, appearance) for box, appearance in found)]
         else:
             self._frames_since_detection += 1
+        self._lost = [lost for lost in self._lost if not self._found_again(image_rgb, lost, accepted)]
 
         people: list[PersonObservation] = []
         for (body, bbox, score), prev in zip(accepted, sources):
@@ -329,7 +350,7 @@ class MediapipeTfliteBackend:
             person = PersonObservation(bbox_xyxy=bbox, score=float(score), body_2d=body_2d,
                                        body_3d=body.world_cam.astype(np.float32),
                                        roi_px=body.next_roi.as_array(),
-                                       appearance=self._appearance(image_rgb, body))
+                                       appearance=self._running_appearance(image_rgb, body, prev))
             if self.hands is not None:
                 t0 = time.perf_counter()
                 person.left_hand = self._hand(image_rgb, body, "left")

@@ -69,5 +69,5 @@ class PersonObservation:
     face: FaceObservation | None = None
     roi_px: np.ndarray | None = None  # (5,) cx, cy, width, height (pixels), rotation (radians):
                                       # the body crop to use on the next frame (tracking)
-    appearance: np.ndarray | None = None  # (D,) clothing colours (tracking/appearance.py), for
-                                          # telling people apart over time
+    appearance: np.ndarray | None = None  # (D,) clothing colours (tracking/appearance.py), averaged
+                                          # over the frames the crop has followed this person

@@ -6,7 +6,7 @@ import numpy as np
 from wholebody_core.detection.types import PersonDetection
 from wholebody_core.landmarks.body import BodyLandmarks
 from wholebody_core.landmarks.people import (
-    body_bbox_xyxy, head_matches, intersection_over_smaller, is_duplicate,
+    body_bbox_xyxy, continues_track, head_matches, intersection_over_smaller, is_duplicate, stitched_from_others,
 )
 from wholebody_core.landmarks.roi import RotatedRect
 
@@ -65,3 +65,60 @@ def test_head_matches_uses_the_detector_head_box():
     assert head_matches(det, body)
     det.bbox_xyxy = det.bbox_xyxy + np.array([60, 0, 60, 0])
     assert not head_matches(det, body)
+
+
+def test_head_matches_tolerance_in_head_box_sides():
+    body = standing(200, 100, 200)
+    nose = body.points_px[0]
+    det = PersonDetection(score=0.4, bbox_xyxy=np.array([nose[0] - 10, nose[1] + 20, nose[0] + 10, nose[1] + 40]),
+                          body_roi=body.roi, keypoints_px=np.zeros((4, 2)))   # 30 px = 1.5 sides below the nose
+    assert not head_matches(det, body)
+    assert head_matches(det, body, box_sides=2.5)
+
+
+def with_mask(body: BodyLandmarks, size: int = 64) -> BodyLandmarks:
+    """The body with a segmentation mask covering its own box (logits > 0 inside)."""
+    from wholebody_core.landmarks.roi import image_to_crop
+
+    box = body_bbox_xyxy(body.points_px)
+    lo, hi = image_to_crop(body.roi, box[:2] - 2), image_to_crop(body.roi, box[2:] + 2)
+    mask = np.full((size, size), -5.0, np.float32)
+    (u0, v0), (u1, v1) = np.floor(lo * size).astype(int), np.ceil(hi * size).astype(int)
+    mask[max(v0, 0):v1, max(u0, 0):u1] = 5.0
+    body.mask_logits = mask
+    return body
+
+
+def test_a_skeleton_stitched_from_two_people_is_a_duplicate():
+    # the head and chest of one (far, small) person on the legs of another (near, tall)
+    far = with_mask(standing(200, 80, 90))
+    near = with_mask(standing(205, 150, 180))
+    stitched = standing(202, 80, 240)
+    stitched.points_px[:13] = far.points_px[:13]
+    stitched.points_px[23:] = near.points_px[23:]
+    assert stitched_from_others(stitched, [far, near])
+    assert not stitched_from_others(stitched, [far])        # one person alone holds too few points
+    assert is_duplicate(stitched, body_bbox_xyxy(stitched.points_px), accepted_of(far, near))
+    # a person standing beside them, on their own pixels, is not
+    beside = standing(320, 100, 150)
+    assert not stitched_from_others(beside, [far, near])
+
+
+def test_a_tracked_person_continues_in_the_same_size_and_clothes():
+    from wholebody_core.tracking.appearance import DESCRIPTOR_SIZE, PART_BINS
+
+    def clothes(shirt: int, trousers: int) -> np.ndarray:
+        d = np.zeros(DESCRIPTOR_SIZE, np.float32)
+        d[shirt], d[PART_BINS + trousers] = 1.0, 1.0
+        return d
+
+    box = np.array([100.0, 100.0, 130.0, 190.0])
+    red = clothes(0, 30)
+    assert continues_track(box, red, box + [2, 1, 2, 3], red)
+    assert continues_track(box, None, box + 2, red)                        # nothing to compare
+    assert not continues_track(box, red, np.array([95.0, 60.0, 140.0, 200.0]), red)   # 1.56x taller
+    assert not continues_track(box, red, box, clothes(10, 40))             # other shirt and trousers
+    assert not continues_track(box, red, box, clothes(0, 40))              # one part alone far off
+    legs_unseen = clothes(0, 30)
+    legs_unseen[PART_BINS:] = 0.0
+    assert continues_track(box, red, box, legs_unseen)                     # compared on the torso alone
