@@ -4,6 +4,7 @@ from __future__ import annotations
 import bpy
 
 from . import preferences
+from .properties import status_text
 
 
 class WHOLEBODY_PT_mocap(bpy.types.Panel):
@@ -43,7 +44,7 @@ class WHOLEBODY_PT_mocap(bpy.types.Panel):
         layout.prop(settings, "body")
         if progress.running:
             box = layout.box()
-            box.label(text=progress.status_text())
+            box.label(text=status_text(progress))
             box.prop(progress, "factor", slider=True)
             box.operator("wholebody.cancel_capture", icon="CANCEL")
         else:

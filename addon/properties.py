@@ -26,8 +26,8 @@ class WHOLEBODY_PG_settings(bpy.types.PropertyGroup):
                             description="Keep at most this many people (0: everyone)")
     focal_mode: EnumProperty(
         name="Focal length",
-        items=[("AUTO", "Auto", "An image's EXIF focal length (35 mm equivalent) when present, else a "
-                          "60 degree horizontal field of view (videos carry no standard focal metadata)"),
+        items=[("AUTO", "Auto", "The focal length in the file's metadata (an image's EXIF, an iPhone "
+                          "video's QuickTime keys) when present, else a 60 degree horizontal field of view"),
                ("MM", "Millimetres", "Focal length and sensor width in mm"),
                ("PIXELS", "Pixels", "Focal length in pixels")],
         default="AUTO")
@@ -50,17 +50,8 @@ class WHOLEBODY_PG_settings(bpy.types.PropertyGroup):
         default="AUTO")
 
     def capture_request(self, output_path: str, device: str, smplx_model: str) -> CaptureRequest:
-        """These settings as the worker's options (paths made absolute)."""
-        return CaptureRequest(
-            input_path=bpy.path.abspath(self.input_path), output_path=output_path,
-            focal_px=self.focal_px if self.focal_mode == "PIXELS" else 0.0,
-            focal_mm=self.focal_mm if self.focal_mode == "MM" else 0.0,
-            sensor_mm=self.sensor_mm, max_people=self.max_people,
-            start=self.frame_start if self.use_range else -1,
-            end=self.frame_end + 1 if self.use_range else -1,
-            stride=self.stride, device=device, smplx_model=smplx_model,
-            smoothing=self.smoothing if self.use_smoothing else 0.0,
-        )
+        # TODO(remove): kept until operators_capture.py calls capture_request(settings, ...); see below
+        return capture_request(self, output_path, device, smplx_model)
 
 
 class WHOLEBODY_PG_progress(bpy.types.PropertyGroup):
@@ -75,10 +66,37 @@ class WHOLEBODY_PG_progress(bpy.types.PropertyGroup):
     message: StringProperty(default="")
 
     def status_text(self) -> str:
-        if self.frames_total:
-            return (f"Capturing: {self.frames_done}/{self.frames_total} frames, "
-                    f"{self.fps:.1f} frames/s, ETA {self.eta_s:.0f} s")
-        return f"Capturing: {self.frames_done} frames" if self.frames_done else "Capturing: starting..."
+        # TODO(remove): kept until operators_capture.py calls status_text(progress); see below
+        return status_text(self)
+
+
+# The property groups hold data only; what is computed from them is a function.
+# bpy 4.2 as a Python module keeps PropertyGroup classes alive after unregister_class
+# (5.0.1 frees them): a method's module globals then keep ``bpy`` alive at shutdown,
+# Blender's exit never runs and the process dies with SIGSEGV on exit.
+
+
+def capture_request(settings: WHOLEBODY_PG_settings, output_path: str, device: str,
+                    smplx_model: str) -> CaptureRequest:
+    """The panel's settings as the worker's options (paths made absolute)."""
+    return CaptureRequest(
+        input_path=bpy.path.abspath(settings.input_path), output_path=output_path,
+        focal_px=settings.focal_px if settings.focal_mode == "PIXELS" else 0.0,
+        focal_mm=settings.focal_mm if settings.focal_mode == "MM" else 0.0,
+        sensor_mm=settings.sensor_mm, max_people=settings.max_people,
+        start=settings.frame_start if settings.use_range else -1,
+        end=settings.frame_end + 1 if settings.use_range else -1,
+        stride=settings.stride, device=device, smplx_model=smplx_model,
+        smoothing=settings.smoothing if settings.use_smoothing else 0.0,
+    )
+
+
+def status_text(progress: WHOLEBODY_PG_progress) -> str:
+    """The status bar's and the panel's line for a running capture."""
+    if progress.frames_total:
+        return (f"Capturing: {progress.frames_done}/{progress.frames_total} frames, "
+                f"{progress.fps:.1f} frames/s, ETA {progress.eta_s:.0f} s")
+    return f"Capturing: {progress.frames_done} frames" if progress.frames_done else "Capturing: starting..."
 
 
 def register_properties() -> None:
