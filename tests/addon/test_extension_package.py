@@ -25,6 +25,7 @@ assert bpy.ops.extensions.package_install_files(
 assert "bl_ext.user_default.wholebody_mocap" in bpy.context.preferences.addons
 from bl_ext.user_default.wholebody_mocap.addon import preferences
 print("USER_DIR", preferences.user_data_dir(create=True))
+print("BLENDER", "%d.%d.%d" % bpy.app.version)
 assert bpy.ops.wholebody.import_capture(filepath=capture_path, body="DEFAULT") == {"FINISHED"}
 print("ARMATURES", sorted(o.name for o in bpy.data.objects if o.type == "ARMATURE"))
 # inside Blender there is no scipy, torch or OpenCV: the add-on must not need them
@@ -66,6 +67,7 @@ def test_manifest_validates_builds_and_installs(tmp_path):
     run = subprocess.run([sys.executable, str(script), str(package), str(capture_path), str(int(exit_early))],
                          capture_output=True, text=True, timeout=180, env=env, cwd=tmp_path)
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    assert "BLENDER %d.%d.%d" % bpy.app.version in run.stdout, run.stdout  # this run's Blender (4.2 in the compat run)
     assert f"USER_DIR {user}/extensions/.user/user_default/wholebody_mocap" in run.stdout
     assert "ARMATURES ['pkg_person1', 'pkg_person4']" in run.stdout
     assert "HEAVY []" in run.stdout
