@@ -21,6 +21,7 @@ from bpy.props import BoolProperty, StringProperty
 from ..wholebody_core.errors import CaptureError
 from . import preferences
 from .operators_import import import_capture_file, report_import
+from .properties import capture_request, status_text
 from .worker import EXIT_CANCELLED, WorkerProcess, capture_command, default_output_path, error_message
 
 TIMER_INTERVAL_S = 0.2
@@ -82,8 +83,8 @@ class CaptureRun:
             else str(default_output_path(input_path))
         if os.path.exists(output):
             return f"{output} already exists; choose another capture file name."
-        request = settings.capture_request(output, prefs.device if prefs else "auto",
-                                           preferences.smplx_model_path(prefs))
+        request = capture_request(settings, output, prefs.device if prefs else "auto",
+                                  preferences.smplx_model_path(prefs))
         request.input_path = input_path
         self.reset()
         self.output_path, self.source_path, self.import_result = output, source_path, import_result
@@ -108,7 +109,7 @@ class CaptureRun:
             self.records.append(record)
             _apply_record(progress, record)
         if context.workspace is not None:
-            context.workspace.status_text_set(progress.status_text())
+            context.workspace.status_text_set(status_text(progress))
         _redraw(context)
         return self.worker.returncode()
 

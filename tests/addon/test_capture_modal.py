@@ -20,6 +20,7 @@ import pytest
 from addon_paths import REPO_ROOT
 from wholebody_mocap.addon import operators_capture
 from wholebody_mocap.addon.operators_capture import TIMER_INTERVAL_S, WHOLEBODY_OT_capture
+from wholebody_mocap.addon.properties import status_text
 
 cv2 = pytest.importorskip("cv2")
 CLIP = REPO_ROOT / "tests" / "media" / "clip_walk_across.mp4"     # one person, 30 frames
@@ -73,7 +74,7 @@ def test_modal_capture_shows_progress_then_imports(clean_scene, tmp_path):
     loop = EventLoop(bpy.context)
     seen = []
     result = loop.run(on_tick=lambda p: seen.append((p.running, p.frames_done, p.frames_total,
-                                                     p.factor, p.status_text())))
+                                                     p.factor, status_text(p))))
     assert result == {"FINISHED"}, loop.reports
     assert loop._timer is None                                   # the timer was removed
     assert all(running for running, *_ in seen)
