@@ -126,8 +126,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--venv", type=Path, default=REPO / ".venv",
                         help="where to create the environment (default: .venv in the repository)")
-    parser.add_argument("--dev", action="store_true", help="also install test and benchmark tools (pytest, bpy, anny) and, for the "
-                             "add-on's compatibility tests, Blender 4.2 as bpy in <venv>/blender-4.2")
+    parser.add_argument("--dev", action="store_true",
+                        help="also install test and benchmark tools (pytest, bpy, anny) and, for the add-on's "
+                             "compatibility tests, Blender 4.2 as bpy in <venv>/blender-4.2")
     parser.add_argument("--python", type=Path, default=Path(sys.executable),
                         help="Python 3.11 to build the environment from (default: the one running this)")
     parser.add_argument("--torch-index-url", default=None,
