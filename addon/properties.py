@@ -49,10 +49,6 @@ class WHOLEBODY_PG_settings(bpy.types.PropertyGroup):
                ("NONE", "None", "Armatures only")],
         default="AUTO")
 
-    def capture_request(self, output_path: str, device: str, smplx_model: str) -> CaptureRequest:
-        # TODO(remove): kept until operators_capture.py calls capture_request(settings, ...); see below
-        return capture_request(self, output_path, device, smplx_model)
-
 
 class WHOLEBODY_PG_progress(bpy.types.PropertyGroup):
     """A running capture, for the panel (``window_manager.wholebody_progress``)."""
@@ -65,15 +61,12 @@ class WHOLEBODY_PG_progress(bpy.types.PropertyGroup):
     factor: FloatProperty(default=0.0, min=0.0, max=1.0, subtype="FACTOR", name="Progress")
     message: StringProperty(default="")
 
-    def status_text(self) -> str:
-        # TODO(remove): kept until operators_capture.py calls status_text(progress); see below
-        return status_text(self)
-
 
 # The property groups hold data only; what is computed from them is a function.
 # bpy 4.2 as a Python module keeps PropertyGroup classes alive after unregister_class
 # (5.0.1 frees them): a method's module globals then keep ``bpy`` alive at shutdown,
-# Blender's exit never runs and the process dies with SIGSEGV on exit.
+# Blender's exit never runs and the process dies with SIGSEGV on exit
+# (tests/addon/test_blender_versions.py checks that they have none).
 
 
 def capture_request(settings: WHOLEBODY_PG_settings, output_path: str, device: str,

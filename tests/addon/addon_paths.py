@@ -11,12 +11,3 @@ EXPECT_BPY = "WHOLEBODY_EXPECT_BPY"
 CORE_PYTHON = REPO_ROOT / ".venv" / "bin" / "python" if (REPO_ROOT / ".venv" / "bin" / "python").exists() \
     else Path(sys.executable)
 
-
-def property_groups_with_methods(classes) -> list[str]:
-    """The PropertyGroup classes among ``classes`` that define functions (bpy 4.2 crashes at exit
-    with them: ``addon/properties.py``)."""
-    import bpy
-
-    return [cls.__name__ for cls in classes if issubclass(cls, bpy.types.PropertyGroup)
-            and any(callable(value) and not isinstance(value, type)
-                    for name, value in vars(cls).items() if not name.startswith("__"))]

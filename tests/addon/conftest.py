@@ -21,7 +21,7 @@ import pytest
 bpy = pytest.importorskip("bpy")
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the test helpers next to this file
-from addon_paths import CORE_PYTHON, EXPECT_BPY, PACKAGE, REPO_ROOT, property_groups_with_methods  # noqa: E402
+from addon_paths import CORE_PYTHON, EXPECT_BPY, PACKAGE, REPO_ROOT  # noqa: E402
 
 BPY_VERSION = "%d.%d.%d" % bpy.app.version
 if os.environ.get(EXPECT_BPY, BPY_VERSION) != BPY_VERSION:
@@ -37,32 +37,8 @@ def pytest_report_header(config):
     return f"bpy {BPY_VERSION} ({Path(bpy.__file__).parent})"
 
 
-_exit_status = None
-
-
 def pytest_sessionfinish(session, exitstatus):
-    global _exit_status
-    _exit_status = int(exitstatus)
     shutil.rmtree(_PACKAGE_PARENT, ignore_errors=True)
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_unconfigure(config):
-    """Ends the process here, with pytest's exit code, while the add-on's property groups
-    still have methods on bpy before 5.0.
-
-    bpy 4.2.0 as a Python module keeps PropertyGroup classes alive after ``unregister_class``
-    (5.0.1 frees them); a method's module globals then keep ``bpy`` alive at shutdown,
-    Blender's exit code never runs, and the process dies with SIGSEGV in Blender's static
-    destructors after every test has passed and pytest has reported
-    (``addon/properties.py``). Once the property groups hold data only this does nothing.
-    """
-    addon = sys.modules.get(f"{PACKAGE}.addon")
-    if (bpy.app.version < (5, 0, 0) and _exit_status is not None and addon is not None
-            and property_groups_with_methods(addon.classes)):
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(_exit_status)
 
 
 @pytest.fixture(scope="session")

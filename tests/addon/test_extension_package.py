@@ -12,14 +12,14 @@ from pathlib import Path
 
 import bpy
 
-from addon_paths import REPO_ROOT, property_groups_with_methods
+from addon_paths import REPO_ROOT
 
 BLENDER_EXT = Path(bpy.utils.system_resource("SCRIPTS")) / "addons_core" / "bl_pkg" / "cli" / "blender_ext.py"
 
 INSTALL_SCRIPT = r'''
 import sys
 import bpy
-zip_path, capture_path, exit_early = sys.argv[-3:]
+zip_path, capture_path = sys.argv[-2:]
 assert bpy.ops.extensions.package_install_files(
     filepath=zip_path, repo="user_default", enable_on_install=True) == {"FINISHED"}
 assert "bl_ext.user_default.wholebody_mocap" in bpy.context.preferences.addons
@@ -30,10 +30,6 @@ assert bpy.ops.wholebody.import_capture(filepath=capture_path, body="DEFAULT") =
 print("ARMATURES", sorted(o.name for o in bpy.data.objects if o.type == "ARMATURE"))
 # inside Blender there is no scipy, torch or OpenCV: the add-on must not need them
 print("HEAVY", sorted({m.split(".")[0] for m in sys.modules} & {"scipy", "torch", "cv2", "smplx", "mediapipe"}))
-if exit_early == "1":  # bpy 4.2 dies on exit while the add-on's property groups have methods (conftest.py)
-    import os
-    sys.stdout.flush()
-    os._exit(0)
 '''
 
 
@@ -61,10 +57,7 @@ def test_manifest_validates_builds_and_installs(tmp_path):
     script.write_text(INSTALL_SCRIPT)
     user = tmp_path / "blender_user"
     env = dict(os.environ, BLENDER_USER_RESOURCES=str(user))
-    from wholebody_mocap.addon import classes
-
-    exit_early = bpy.app.version < (5, 0, 0) and bool(property_groups_with_methods(classes))
-    run = subprocess.run([sys.executable, str(script), str(package), str(capture_path), str(int(exit_early))],
+    run = subprocess.run([sys.executable, str(script), str(package), str(capture_path)],
                          capture_output=True, text=True, timeout=180, env=env, cwd=tmp_path)
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     assert "BLENDER %d.%d.%d" % bpy.app.version in run.stdout, run.stdout  # this run's Blender (4.2 in the compat run)
