@@ -23,8 +23,7 @@ from wholebody_core.landmarks.face import (
 from wholebody_core.landmarks.hands import BODY_HAND_POINTS, HandLandmarker
 from wholebody_core.landmarks.people import (
     MIN_BODY_TO_CROP, MIN_VISIBLE_LANDMARKS, body_bbox_xyxy, continues_track, count_visible_in_image, head_matches,
-    intersection_over_smaller,
-    is_duplicate,
+    intersection_over_smaller, is_duplicate,
 )
 from wholebody_core.landmarks.roi import RotatedRect, rect_bbox_xyxy
 from wholebody_core.landmarks.types import FaceObservation, HandObservation, PersonObservation
@@ -316,7 +315,9 @@ class MediapipeTfliteBackend:
         lost_now: list[_LostPerson] = []  # tracked people lost this frame
         for prev in tracked[: self.options.max_people]:
             roi = RotatedRect.from_array(prev.roi_px)
-            # people already kept (larger: nearer) in front of this one: painted over
+            # people kept before this one (taller boxes: usually nearer) who overlap it are
+            # painted over its crop, so that the body model does not stitch this person
+            # onto their limbs
             in_front = [a[0] for a in accepted if intersection_over_smaller(a[1], prev.bbox_xyxy) > 0.2]
             ok, body = self._try_roi(image_rgb, roi, accepted, occluders=in_front or None, tracked=prev)
             if not ok and body is not None and accepted:
