@@ -55,9 +55,9 @@ class TrackerOptions:
     min_shared_keypoints: int = 3         # fewer shared confident keypoints: use box centres
     velocity_smoothing: float = 0.6       # weight of the newest velocity estimate (0..1]
     # Box height change |log(h_det / h_pred)| costs this much per unit, and a change by
-    # more than max_size_ratio (x (1 + gate_growth_per_frame) per unseen frame) is
-    # refused: walking people change size by a few % a frame; a box twice as tall
-    # is someone else (or a skeleton mixing two people).
+    # more than a factor max_size_ratio is refused (the limit on the log widens like the
+    # distance gate, per unseen frame): walking people change size by a few % a frame;
+    # a box twice as tall is someone else (or a skeleton mixing two people).
     size_weight: float = 1.0
     max_size_ratio: float = 1.5
     # Clothing colours (Bhattacharyya distance 0..1, tracking/appearance.py) of a
