@@ -29,14 +29,17 @@ QUICKTIME_SUFFIXES = frozenset({".mov", ".mp4", ".m4v", ".3gp"})
 _log = logging.getLogger(__name__)
 
 
-def focal_35mm_equivalent(path: str | Path) -> float | None:
-    """The footage's 35 mm-equivalent focal length in mm, or None when its metadata has none."""
+def focal_35mm_equivalent(path: str | Path, is_video: bool) -> float | None:
+    """The footage's 35 mm-equivalent focal length in mm, or None when its metadata has none
+    (always for videos other than QuickTime/MP4: AVI, MKV and WebM have no such key)."""
     path = Path(path)
     try:
-        if path.suffix.lower() in QUICKTIME_SUFFIXES:
+        if not is_video:
+            value = _exif_focal_35mm(path)
+        elif path.suffix.lower() in QUICKTIME_SUFFIXES:
             value = _quicktime_keys(path).get(QUICKTIME_FOCAL_KEY)
         else:
-            value = _exif_focal_35mm(path)
+            return None
         focal_mm = float(value)
     except (TypeError, ValueError):
         return None

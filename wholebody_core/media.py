@@ -71,7 +71,7 @@ def probe(path: str | Path) -> MediaInfo:
     if suffix in IMAGE_SUFFIXES:
         image = read_image_rgb(path)
         return MediaInfo(path, False, image.shape[1], image.shape[0], 0.0, 1,
-                         focal_35mm=focal_35mm_equivalent(path))
+                         focal_35mm=focal_35mm_equivalent(path, is_video=False))
     if suffix not in VIDEO_SUFFIXES:
         known = ", ".join(sorted(IMAGE_SUFFIXES | VIDEO_SUFFIXES))
         raise InputError(f"{path.name}: unsupported file type {suffix or '(none)'}; use one of {known}.")
@@ -89,7 +89,7 @@ def probe(path: str | Path) -> MediaInfo:
         fps = float(capture.get(cv2.CAP_PROP_FPS) or 0.0)
         count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
         return MediaInfo(path, True, frame.shape[1], frame.shape[0], fps if fps > 0 else 30.0, max(count, 1),
-                         focal_35mm=focal_35mm_equivalent(path))
+                         focal_35mm=focal_35mm_equivalent(path, is_video=True))
     finally:
         capture.release()
 

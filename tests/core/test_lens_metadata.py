@@ -29,12 +29,12 @@ def _image(path: Path, focal_35mm=None, size=(300, 200)) -> Path:
 
 
 def test_reads_the_35mm_equivalent_focal_length(tmp_path):
-    assert focal_35mm_equivalent(_image(tmp_path / "phone.jpg", 26)) == 26.0
-    assert focal_35mm_equivalent(_image(tmp_path / "plain.jpg")) is None
-    assert focal_35mm_equivalent(_image(tmp_path / "zero.jpg", 0)) is None      # EXIF's "unknown"
-    assert focal_35mm_equivalent(_image(tmp_path / "plain.png")) is None
+    assert focal_35mm_equivalent(_image(tmp_path / "phone.jpg", 26), is_video=False) == 26.0
+    assert focal_35mm_equivalent(_image(tmp_path / "plain.jpg"), is_video=False) is None
+    assert focal_35mm_equivalent(_image(tmp_path / "zero.jpg", 0), is_video=False) is None      # EXIF's "unknown"
+    assert focal_35mm_equivalent(_image(tmp_path / "plain.png"), is_video=False) is None
     (tmp_path / "junk.jpg").write_bytes(b"\xff\xd8\xff\xe1 not really exif")
-    assert focal_35mm_equivalent(tmp_path / "junk.jpg") is None
+    assert focal_35mm_equivalent(tmp_path / "junk.jpg", is_video=False) is None
 
 
 def _video(path: Path, metadata: dict[str, str] | None = None, frames: int = 3) -> Path:
@@ -55,12 +55,12 @@ def _video(path: Path, metadata: dict[str, str] | None = None, frames: int = 3) 
 @pytest.mark.parametrize("suffix", [".mov", ".mp4"])
 def test_reads_the_quicktime_focal_key_of_a_video(tmp_path, suffix):
     tagged = _video(tmp_path / f"phone{suffix}", {QUICKTIME_FOCAL_KEY: "26", "com.apple.quicktime.make": "Apple"})
-    assert focal_35mm_equivalent(tagged) == 26.0
-    assert focal_35mm_equivalent(_video(tmp_path / f"plain{suffix}")) is None
-    assert focal_35mm_equivalent(_video(tmp_path / f"other{suffix}", {"com.apple.quicktime.make": "Apple"})) is None
+    assert focal_35mm_equivalent(tagged, is_video=True) == 26.0
+    assert focal_35mm_equivalent(_video(tmp_path / f"plain{suffix}"), is_video=True) is None
+    assert focal_35mm_equivalent(_video(tmp_path / f"other{suffix}", {"com.apple.quicktime.make": "Apple"}), is_video=True) is None
     broken = tmp_path / f"broken{suffix}"
     broken.write_bytes(tagged.read_bytes()[:200])           # truncated inside the boxes
-    assert focal_35mm_equivalent(broken) is None
+    assert focal_35mm_equivalent(broken, is_video=True) is None
 
 
 def test_quicktime_data_types():
