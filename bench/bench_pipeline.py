@@ -29,8 +29,8 @@ REPO = Path(__file__).resolve().parents[1]
 MEDIA = REPO / "tests" / "media"
 
 
-def _speed(clip: Path, threads: int) -> dict:
-    options = CaptureOptions(num_threads=threads)
+def _speed(clip: Path, threads: int, max_people: int) -> dict:
+    options = CaptureOptions(num_threads=threads, max_people=max_people)
     started = time.perf_counter()
     result = run_capture(clip, options)
     wall = time.perf_counter() - started
@@ -49,13 +49,14 @@ def _speed(clip: Path, threads: int) -> dict:
     }
 
 
-def _model_throughput(clip: Path, threads: int) -> float:
+def _model_throughput(clip: Path, threads: int, max_people: int) -> float:
     """The landmark backend alone on the clip's frames (decoded beforehand)."""
     from wholebody_core.landmarks.backend import LandmarkOptions
     from wholebody_core.models import create_landmark_backend
 
     frames = [img for _, img in iter_frames(probe(clip), FrameRange())]
-    backend = create_landmark_backend("mediapipe-tflite", LandmarkOptions(num_threads=threads))
+    backend = create_landmark_backend("mediapipe-tflite", LandmarkOptions(num_threads=threads,
+                                                                          max_people=max_people))
     previous = None
     started = time.perf_counter()
     for image in frames:
@@ -89,6 +90,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clip", type=Path, nargs="*", default=None)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--max-people", type=int, default=CaptureOptions().max_people,
+                        help="most people per frame, as the CLI's option (e.g. 5 on the crowd clip)")
     parser.add_argument("--frames", type=int, default=300, help="frames per speed run (clips are looped)")
     parser.add_argument("--memory", action="store_true", help="also measure peak memory, 5 min vs 10 s")
     parser.add_argument("--json", action="store_true")
@@ -99,8 +102,8 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as tmp:
             info = probe(clip)
             looped = _looped_clip(clip, args.frames / info.fps, info.fps, Path(tmp) / clip.name)
-            row = _speed(looped, args.threads)
-            row["landmark_models_fps_same_run"] = _model_throughput(looped, args.threads)
+            row = _speed(looped, args.threads, args.max_people)
+            row["landmark_models_fps_same_run"] = _model_throughput(looped, args.threads, args.max_people)
         rows.append(row)
         if not args.json:
             shares = "  ".join(f"{k} {v:5.1%}" for k, v in row["stage_share"].items())
