@@ -6,49 +6,25 @@ import numpy as np
 from mathutils import Matrix
 
 from ..wholebody_core.capture_format import Capture
-from ..wholebody_core.skeleton import JOINT_NAMES, NUM_JOINTS, PARENTS
-from . import axis_conversion, visibility
+from ..wholebody_core.skeleton import JOINT_NAMES, PARENTS
+from . import axis_conversion, bone_frames, visibility
 from .anim_keys import ObjectActionWriter
 
 CONFIDENCE_PROPERTY = "wholebody_confidence"
-_MIN_BONE_LENGTH_M = 0.01
-_MAX_BONE_LENGTH_M = 0.25
-
-
-def bone_lengths(rest_joints_model: np.ndarray) -> np.ndarray:
-    """A display length per bone: the mean distance to its children (leaves: 0.6 x parent).
-
-    Args:
-        rest_joints_model: (55, 3) metres.
-    Returns:
-        (55,) metres.
-    """
-    lengths = np.zeros(NUM_JOINTS)
-    for j in range(NUM_JOINTS):
-        children = np.flatnonzero(PARENTS == j)
-        if children.size:
-            lengths[j] = np.linalg.norm(rest_joints_model[children] - rest_joints_model[j], axis=-1).mean()
-    for j in range(NUM_JOINTS):
-        if lengths[j] == 0.0 and PARENTS[j] >= 0:
-            lengths[j] = 0.6 * lengths[PARENTS[j]]
-    return np.clip(lengths, _MIN_BONE_LENGTH_M, _MAX_BONE_LENGTH_M)
+FPS_PROPERTY = "wholebody_fps"
 
 
 def build_armature_object(name: str, rest_joints_model: np.ndarray,
                           collection: bpy.types.Collection) -> bpy.types.Object:
     """A new armature object with the 55 SMPL-X bones in quaternion mode.
 
-    Every bone's rest rotation is ``axis_conversion.ARM_FROM_MODEL``: the head at
-    the rest joint, the tail straight up (+Z), roll 0.
+    Bones run from each rest joint to its chain child, rolled by one rule
+    (``bone_frames``; rest matrices ``axis_conversion.model_frames_to_arm``).
     """
     armature = bpy.data.armatures.new(name)
     armature.display_type = "STICK"
     obj = bpy.data.objects.new(name, armature)
     collection.objects.link(obj)
-    heads_arm = axis_conversion.model_to_arm(rest_joints_model)
-    lengths = bone_lengths(rest_joints_model)
-    rest_rot = Matrix(axis_conversion.ARM_FROM_MODEL.tolist()).to_4x4()
-
     view_layer = bpy.context.view_layer
     previous_active = view_layer.objects.active
     previous_mode = previous_active.mode if previous_active is not None else "OBJECT"
@@ -57,23 +33,35 @@ def build_armature_object(name: str, rest_joints_model: np.ndarray,
     view_layer.objects.active = obj
     bpy.ops.object.mode_set(mode="EDIT")
     try:
-        edit_bones = armature.edit_bones
-        for j, joint_name in enumerate(JOINT_NAMES):
-            bone = edit_bones.new(joint_name)
-            bone.head = (0.0, 0.0, 0.0)
-            bone.tail = (0.0, lengths[j], 0.0)
-            matrix = rest_rot.copy()
-            matrix.translation = heads_arm[j].tolist()
-            bone.matrix = matrix
-            if PARENTS[j] >= 0:
-                bone.parent = edit_bones[JOINT_NAMES[PARENTS[j]]]
-                bone.use_connect = False
+        add_edit_bones(armature.edit_bones, rest_joints_model)
     finally:
         bpy.ops.object.mode_set(mode="OBJECT")
         view_layer.objects.active = previous_active
     for pose_bone in obj.pose.bones:
         pose_bone.rotation_mode = "QUATERNION"
     return obj
+
+
+def add_edit_bones(edit_bones, rest_joints_model: np.ndarray) -> None:
+    """Adds the 55 bones of ``bone_frames.rest_layout`` to an armature in edit mode.
+
+    Args:
+        edit_bones: the armature's ``edit_bones``.
+        rest_joints_model: (55, 3) metres, model frame.
+    """
+    layout = bone_frames.rest_layout(rest_joints_model)
+    heads_arm = axis_conversion.model_to_arm(layout.heads)
+    rest_arm = axis_conversion.model_frames_to_arm(layout.frames)
+    for j, joint_name in enumerate(JOINT_NAMES):
+        bone = edit_bones.new(joint_name)
+        bone.head = (0.0, 0.0, 0.0)
+        bone.tail = (0.0, float(layout.lengths[j]), 0.0)
+        matrix = Matrix(rest_arm[j].tolist()).to_4x4()
+        matrix.translation = heads_arm[j].tolist()
+        bone.matrix = matrix            # head, tail = head + Y * length, roll
+        if PARENTS[j] >= 0:
+            bone.parent = edit_bones[JOINT_NAMES[PARENTS[j]]]
+            bone.use_connect = bool(layout.connected[j])
 
 
 def capture_frame_numbers(frame_indices: np.ndarray) -> np.ndarray:
@@ -102,11 +90,13 @@ def write_person_action(obj: bpy.types.Object, action_name: str, capture: Captur
         capture.left_hand_pose[person][valid],
         capture.right_hand_pose[person][valid],
     ], axis=1)                                                           # (N, 55, 3)
-    quats = axis_conversion.bone_quats_wxyz(full_pose)                   # (N, 55, 4)
+    frames_model = bone_frames.rest_layout(capture.rest_joints[person].astype(np.float64)).frames
+    quats = axis_conversion.bone_quats_wxyz(full_pose, frames_model)     # (N, 55, 4)
     locations = axis_conversion.pelvis_locations(
-        capture.root_position[person][valid], capture.rest_joints[person, 0])
+        capture.root_position[person][valid], capture.rest_joints[person, 0], frames_model[0])
 
     obj[CONFIDENCE_PROPERTY] = 0.0
+    obj[FPS_PROPERTY] = float(capture.fps)
     writer = ObjectActionWriter(obj, action_name)
     for j, joint_name in enumerate(JOINT_NAMES):
         path = f'pose.bones["{joint_name}"]'

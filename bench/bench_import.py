@@ -72,7 +72,7 @@ def _time_keyframe_insert(capture, max_frames: int) -> tuple[float, int]:
     import bpy
     import numpy as np
 
-    from wholebody_mocap.addon import axis_conversion
+    from wholebody_mocap.addon import axis_conversion, bone_frames
     from wholebody_mocap.addon.build_armature import build_armature_object
     from wholebody_mocap.wholebody_core.skeleton import JOINT_NAMES
 
@@ -89,8 +89,10 @@ def _time_keyframe_insert(capture, max_frames: int) -> tuple[float, int]:
                                capture.jaw_pose[person][valid][:, None], capture.leye_pose[person][valid][:, None],
                                capture.reye_pose[person][valid][:, None], capture.left_hand_pose[person][valid],
                                capture.right_hand_pose[person][valid]], axis=1)
-        quats = axis_conversion.bone_quats_wxyz(pose)
-        locs = axis_conversion.pelvis_locations(capture.root_position[person][valid], capture.rest_joints[person, 0])
+        frames_model = bone_frames.rest_layout(capture.rest_joints[person].astype(float)).frames
+        quats = axis_conversion.bone_quats_wxyz(pose, frames_model)
+        locs = axis_conversion.pelvis_locations(capture.root_position[person][valid], capture.rest_joints[person, 0],
+                                                frames_model[0])
         bones = [obj.pose.bones[name] for name in JOINT_NAMES]
         start = time.perf_counter()
         for k, t in enumerate(valid):
