@@ -72,3 +72,18 @@ class ObjectActionWriter:
             points.foreach_set("co", co.ravel())
             points.foreach_set("interpolation", interpolation)
             fcurve.update()
+
+
+def action_fcurve_collections(action: bpy.types.Action) -> list:
+    """Every F-curve collection of ``action``: its channelbags' (4.4+) or the legacy ``Action.fcurves``."""
+    if _has_layered_actions():
+        return [channelbag.fcurves for layer in action.layers for strip in layer.strips
+                for channelbag in strip.channelbags]
+    return [action.fcurves]
+
+
+def keyed_frame_range(action: bpy.types.Action, data_path: str) -> tuple[float, float] | None:
+    """First and last keyed frame of ``data_path`` (any channel) in ``action``; None when unkeyed."""
+    frames = [point.co[0] for fcurves in action_fcurve_collections(action) for fcurve in fcurves
+              if fcurve.data_path == data_path for point in fcurve.keyframe_points]
+    return (min(frames), max(frames)) if frames else None

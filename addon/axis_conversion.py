@@ -76,6 +76,10 @@ ARM_FROM_MODEL = np.array([[1.0, 0.0, 0.0],
 WORLD_FROM_CAMERA_OBJECT = np.array([[1.0, 0.0, 0.0],
                                      [0.0, 0.0, -1.0],
                                      [0.0, 1.0, 0.0]])
+# Blender's z-up axes -> the y-up axes of BVH and glTF: (x, y, z) -> (x, z, -y) (-90 degrees about x).
+YUP_FROM_ZUP = np.array([[1.0, 0.0, 0.0],
+                         [0.0, 0.0, 1.0],
+                         [0.0, -1.0, 0.0]])
 # ARM_FROM_MODEL^T @ WORLD_FROM_CV = diag(1, -1, -1): 180 degrees about x.
 PELVIS_FIX_ROTMAT = ARM_FROM_MODEL.T @ WORLD_FROM_CV
 PELVIS_FIX_QUAT_WXYZ = np.array([0.0, 1.0, 0.0, 0.0])
