@@ -32,6 +32,7 @@ from .visibility import HIDE_PATHS
 
 log = logging.getLogger(__name__)
 PERSON_ID_PROPERTY = "wholebody_person_id"
+CAPTURE_PROPERTY = "wholebody_capture"
 _POSE_PATH = 'pose.bones["pelvis"].rotation_quaternion'
 _FOOT_JOINTS = [JOINT_INDEX[n] for n in ("left_ankle", "right_ankle", "left_foot", "right_foot")]
 
@@ -217,6 +218,13 @@ def _run_exporter(target: str, path: Path, scene, armature, num_frames: int, fps
         bpy.ops.export_scene.fbx(filepath=str(path), **export_presets.FBX_PRESETS[target].kwargs())
 
 
+def _default_file_mode() -> int:
+    """0o666 less the umask: what a plain ``open(path, "w")`` gives (mkstemp's files are owner-only)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def _temporary_path(final: Path) -> Path:
     folder = final.parent
     if not folder.is_dir():
@@ -230,6 +238,48 @@ def _temporary_path(final: Path) -> Path:
     return Path(name)
 
 
+def export_amass(armature: bpy.types.Object, filepath: str | os.PathLike, smplx_model_path: str = "") -> ExportResult:
+    """The person's SMPL-X / AMASS ``.npz`` (``amass_export``), from the capture file the armature was
+    imported from, in the scene's world (the armature's transform). With ``smplx_model_path``
+    ``trans`` is SMPL-X's ``transl``; without, the pelvis position (and a warning says so)."""
+    from ..wholebody_core.capture_format import read_capture
+    from . import amass_export
+
+    source = armature.get(CAPTURE_PROPERTY, "")
+    person_id = armature.get(PERSON_ID_PROPERTY)
+    if not source or person_id is None:
+        raise InputError(f"{armature.name!r} was not made by Import capture; the SMPL-X export needs its capture.")
+    source = bpy.path.abspath(source)
+    if not os.path.isfile(source):
+        raise InputError(f"the capture file {source} of {armature.name!r} is gone; put it back to export SMPL-X.")
+    capture = read_capture(source)
+    matches = np.flatnonzero(capture.person_ids == int(person_id))
+    if matches.size != 1:
+        raise InputError(f"{source} has no person {person_id}; was the file replaced since the import?")
+    person = int(matches[0])
+    warnings, rest_pelvis = [], None
+    if smplx_model_path:
+        from . import smplx_body
+        from ..wholebody_core import body_model
+
+        model = smplx_body.load_model(smplx_model_path)
+        betas = capture.betas[person].astype(np.float64)[: model.num_shape_coeffs]
+        rest_pelvis = (model.J_regressor @ body_model.shaped_vertices(model, betas))[0]
+    else:
+        warnings.append("no SMPL-X model folder set: 'trans' is the pelvis position, not SMPL-X's transl "
+                        "(set the model folder in the preferences for exact trans)")
+    arrays = amass_export.amass_arrays(capture, person, np.array(armature.matrix_world), rest_pelvis)
+    final = Path(bpy.path.abspath(str(filepath)))
+    _temporary_path(final).unlink()       # the same checks and messages as the other formats
+    try:
+        amass_export.write_amass_npz(final, arrays)
+    except OSError as error:
+        raise OutputError(f"cannot write {final} ({error.strerror or error}); choose a folder you can write to.") \
+            from error
+    first, last = (int(f) + 1 for f in arrays["frame_indices"][[0, -1]])
+    return ExportResult(final, first, last, float(arrays["mocap_frame_rate"]), warnings)
+
+
 def export_person(context, armature: bpy.types.Object, filepath: str | os.PathLike,
                   options: export_presets.ExportOptions) -> ExportResult:
     """Writes ``armature``'s person to ``filepath`` (FBX, BVH or glTF; see ``export_presets``).
@@ -237,10 +287,10 @@ def export_person(context, armature: bpy.types.Object, filepath: str | os.PathLi
     Raises InputError (not a capture armature, nothing keyed) or OutputError (cannot
     write there); the scene is unchanged either way.
     """
-    if options.target == export_presets.AMASS:
-        raise InputError("the AMASS .npz comes from the capture file: use amass_export.write_amass_npz.")
     if armature is None or armature.type != "ARMATURE":
         raise InputError("select a person's armature (made by Import capture) to export.")
+    if options.target == export_presets.AMASS:
+        return export_amass(armature, filepath, options.smplx_model_path)
     first, last = person_frame_range(armature)
     fps = float(armature.get(FPS_PROPERTY, 0.0)) or context.scene.render.fps / context.scene.render.fps_base
     final = Path(bpy.path.abspath(str(filepath)))
@@ -257,6 +307,7 @@ def export_person(context, armature: bpy.types.Object, filepath: str | os.PathLi
             _run_exporter(options.target, temporary, prepared.scene, armature, last - first + 1, fps)
         if not temporary.is_file() or temporary.stat().st_size == 0:
             raise OutputError(f"the exporter wrote nothing for {armature.name}; nothing was saved to {final}.")
+        os.chmod(temporary, _default_file_mode())
         os.replace(temporary, final)
     except RuntimeError as error:      # bpy.ops reports
         raise OutputError(f"exporting {armature.name} to {final} failed: {error}") from error

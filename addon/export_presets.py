@@ -127,6 +127,7 @@ class ExportOptions:
     target: str = FBX_UNITY
     with_body: bool = True         # the person's skinned body mesh (default or SMPL-X) with the skeleton
     at_origin: bool = False        # move the person so the first frame's pelvis is over the origin, feet on Z = 0
+    smplx_model_path: str = ""     # AMASS: the SMPL-X model (folder or .npz) for the rest pelvis in ``trans``
 
     def __post_init__(self):
         if self.target not in SUFFIXES:

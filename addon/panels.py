@@ -58,3 +58,9 @@ class WHOLEBODY_PT_mocap(bpy.types.Panel):
         op.body = settings.body
         op.sensor_width = settings.sensor_mm
         op.source_path = settings.input_path
+        layout.separator()
+        column = layout.column(align=True)
+        column.label(text="Export (FBX, BVH, glTF, SMPL-X)")
+        row = column.row(align=True)
+        row.operator_menu_enum("wholebody.export_person", "target", text="Selected person", icon="EXPORT")
+        row.operator_menu_enum("wholebody.export_people", "target", text="Every person")

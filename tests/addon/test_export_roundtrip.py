@@ -139,3 +139,28 @@ def test_unwritable_path_is_a_clear_error_and_changes_nothing(imported, tmp_path
     assert {o.name for o in bpy.data.objects} == names
     assert armatures[0].animation_data.action.name.endswith("_action")
     assert len([a for a in bpy.data.actions if a.users == 0]) == 0
+
+
+def test_operators_export_the_selected_person_and_everyone(imported, tmp_path):
+    capture, armatures = imported
+    view_layer = bpy.context.view_layer
+    view_layer.objects.active = armatures[1]
+    assert bpy.ops.wholebody.export_person.poll() and bpy.ops.wholebody.export_people.poll()
+    assert bpy.ops.wholebody.export_person(filepath=str(tmp_path / "one.bvh"), target="BVH") == {"FINISHED"}
+    text = (tmp_path / "one.bvh").read_text()
+    valid = np.flatnonzero(capture.valid[1])
+    frames = int(capture.frame_indices[valid[-1]] - capture.frame_indices[valid[0]]) + 1
+    assert f"Frames: {frames}\n" in text and f"Frame Time: {1 / FPS:.8f}" in text
+    # the active body selects its armature
+    view_layer.objects.active = [o for o in armatures[0].children if o.type == "MESH"][0]
+    assert bpy.ops.wholebody.export_person(filepath=str(tmp_path / "body.glb"), target="GLB") == {"FINISHED"}
+    assert (tmp_path / "body.glb").stat().st_size > 0
+    assert bpy.ops.wholebody.export_people(filepath=str(tmp_path / "all.fbx"), target="FBX_UNREAL") == {"FINISHED"}
+    assert sorted(p.name for p in tmp_path.glob("all_*.fbx")) == sorted(f"all_{a.name}.fbx" for a in armatures)
+    assert bpy.ops.wholebody.export_people(filepath=str(tmp_path / "smplx.npz"), target="AMASS") == {"FINISHED"}
+    for person, armature in enumerate(armatures):
+        with np.load(tmp_path / f"smplx_{armature.name}.npz", allow_pickle=False) as data:
+            assert bool(data["trans_is_pelvis"]) and data["poses"].shape[1] == 165
+            np.testing.assert_array_equal(data["valid"][[0, -1]], True)
+    with pytest.raises(RuntimeError, match="choose"):
+        bpy.ops.wholebody.export_person(filepath="/proc/nope/person.fbx", target="FBX_UNITY")

@@ -9,7 +9,8 @@ from addon_paths import PACKAGE
 
 CLASS_NAMES = ("WHOLEBODY_PT_mocap", "WHOLEBODY_PG_settings", "WHOLEBODY_PG_progress",
                "WHOLEBODY_AP_preferences")
-OPERATORS = ("import_capture", "capture", "cancel_capture", "install_dependencies")
+OPERATORS = ("import_capture", "capture", "cancel_capture", "install_dependencies", "export_person",
+             "export_people")
 
 
 def _registered() -> dict[str, bool]:
@@ -20,6 +21,8 @@ def _registered() -> dict[str, bool]:
         "wm_property": "wholebody_progress" in bpy.types.WindowManager.bl_rna.properties,
         "menu": any(getattr(f, "__module__", "").startswith(PACKAGE)
                     for f in bpy.types.TOPBAR_MT_file_import._dyn_ui_initialize()),
+        "export_menu": any(getattr(f, "__module__", "").startswith(PACKAGE)
+                           for f in bpy.types.TOPBAR_MT_file_export._dyn_ui_initialize()),
         "preferences": bpy.context.preferences.addons.get(PACKAGE) is not None,
     }
 
@@ -68,6 +71,12 @@ class _RecordingLayout:
                 log.append(("set", idname, key))
         return _Props()
 
+    def operator_menu_enum(self, idname, property, **kwargs):
+        category, name = idname.split(".")
+        properties = getattr(getattr(bpy.ops, category), name).get_rna_type().properties
+        assert property in properties and properties[property].type == "ENUM", f"{idname} has no enum {property!r}"
+        self.log.append(("operator_menu_enum", idname, property))
+
     def label(self, **kwargs):
         self.log.append(("label", kwargs.get("text", "")))
 
@@ -101,6 +110,8 @@ def test_panel_draws_and_polls_run(clean_scene):
         WHOLEBODY_PT_mocap.draw(panel, bpy.context)
     assert ("operator", "wholebody.capture") in log and ("operator", "wholebody.import_capture") in log
     assert ("prop", "focal_mm") in log and ("prop", "focal_px") in log
+    assert ("operator_menu_enum", "wholebody.export_person", "target") in log
+    assert ("operator_menu_enum", "wholebody.export_people", "target") in log
     progress = bpy.context.window_manager.wholebody_progress
     progress.running, progress.frames_done, progress.frames_total = True, 3, 10
     try:
@@ -114,6 +125,7 @@ def test_panel_draws_and_polls_run(clean_scene):
     assert bpy.ops.wholebody.capture.poll()
     assert not bpy.ops.wholebody.cancel_capture.poll()   # nothing running
     assert bpy.ops.wholebody.install_dependencies.poll()
+    assert not bpy.ops.wholebody.export_person.poll() and not bpy.ops.wholebody.export_people.poll()  # nobody
     prefs = bpy.context.preferences.addons[PACKAGE].preferences
     log.clear()
     type(prefs).draw(_WithLayout(prefs, _RecordingLayout(log)), bpy.context)
