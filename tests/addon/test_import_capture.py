@@ -184,3 +184,28 @@ def test_every_joint_projects_onto_its_pixel(clean_scene, tmp_path, focal_y, siz
         joints_px = (joints @ capture.intrinsics.T)[:, :2] / joints[:, 2:]
         projected = np.array([project_px(scene, scene.camera, h) for h in heads])
         np.testing.assert_allclose(projected, joints_px, atol=1.0)
+
+
+def test_default_body_follows_the_bones_rigidly(clean_scene, capture_file):
+    from wholebody_mocap.addon.default_body import body_geometry
+    from wholebody_mocap.wholebody_core.maths.kinematics import forward_kinematics, full_pose_rotvec
+
+    path, capture = capture_file
+    _import(path, body="DEFAULT")
+    armature = _armatures(bpy.data.collections["walk capture"])[0]
+    body = [o for o in armature.children if o.type == "MESH"][0]
+    rest = capture.rest_joints[0].astype(np.float64)
+    verts_model, _, owners = body_geometry(rest)
+    t = 6
+    clean_scene.frame_set(int(capture.frame_indices[t]) + 1)
+    evaluated = body.evaluated_get(bpy.context.evaluated_depsgraph_get())
+    mesh = evaluated.to_mesh()
+    coords = np.empty(len(mesh.vertices) * 3, dtype=np.float32)
+    mesh.vertices.foreach_get("co", coords)
+    evaluated.to_mesh_clear()
+    pose = full_pose_rotvec(*(getattr(capture, k)[0, t].astype(np.float64) for k in (
+        "global_orient", "body_pose", "jaw_pose", "leye_pose", "reye_pose", "left_hand_pose", "right_hand_pose")))
+    world_rot, _ = forward_kinematics(rotvec_to_rotmat(pose), rest)
+    joints = capture.joints_cam[0, t].astype(np.float64)
+    posed_cv = np.einsum("vab,vb->va", world_rot[owners], verts_model - rest[owners]) + joints[owners]
+    np.testing.assert_allclose(coords.reshape(-1, 3), axis_conversion.cv_to_world(posed_cv), atol=1e-3)
