@@ -116,8 +116,7 @@ class _PreparedScene:
             raise
         if not self.armature.select_get():
             self.__exit__(None, None, None)
-            raise InputError(f"{self.armature.name!r} cannot be selected (is its collection excluded from "
-                             "the view layer?); include it and export again.")
+            raise InputError(f"{self.armature.name!r} cannot be selected; make it selectable and export again.")
         return self
 
     def _animated_ids(self):
@@ -291,6 +290,10 @@ def export_person(context, armature: bpy.types.Object, filepath: str | os.PathLi
         raise InputError("select a person's armature (made by Import capture) to export.")
     if options.target == export_presets.AMASS:
         return export_amass(armature, filepath, options.smplx_model_path)
+    context.view_layer.update()          # the view layer's objects follow collection changes lazily
+    if armature.name not in context.view_layer.objects:
+        raise InputError(f"{armature.name!r} is not in the view layer (is its collection excluded?); "
+                         "include it and export again.")
     first, last = person_frame_range(armature)
     fps = float(armature.get(FPS_PROPERTY, 0.0)) or context.scene.render.fps / context.scene.render.fps_base
     final = Path(bpy.path.abspath(str(filepath)))
@@ -298,7 +301,8 @@ def export_person(context, armature: bpy.types.Object, filepath: str | os.PathLi
     if armature.hide_viewport or not armature.visible_get():
         warnings.append(f"{armature.name} is hidden on frame {context.scene.frame_current}; exported anyway "
                         f"(frames {first}-{last})")
-    bodies = body_objects(armature) if options.with_body else []
+    bodies = [b for b in body_objects(armature) if b.name in context.view_layer.objects] \
+        if options.with_body else []
     temporary = _temporary_path(final)
     try:
         with _PreparedScene(context, armature, bodies, (first, last), fps) as prepared:

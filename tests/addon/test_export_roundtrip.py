@@ -11,7 +11,7 @@ from scene_checks import bone_heads_world, expected_joints_world
 from wholebody_mocap.addon import export_presets as presets
 from wholebody_mocap.addon.anim_keys import action_fcurve_collections
 from wholebody_mocap.addon.export_person import capture_armatures, export_person
-from wholebody_mocap.wholebody_core.errors import OutputError
+from wholebody_mocap.wholebody_core.errors import InputError, OutputError
 
 INVALID = {1: [0, 1, 6]}       # person 4 appears on the 3rd captured frame and leaves for one frame
 FPS = 25.0
@@ -164,3 +164,12 @@ def test_operators_export_the_selected_person_and_everyone(imported, tmp_path):
             np.testing.assert_array_equal(data["valid"][[0, -1]], True)
     with pytest.raises(RuntimeError, match="choose"):
         bpy.ops.wholebody.export_person(filepath="/proc/nope/person.fbx", target="FBX_UNITY")
+
+
+def test_a_person_outside_the_view_layer_is_a_clear_error(imported, tmp_path):
+    _, armatures = imported
+    collection = armatures[0].users_collection[0]
+    bpy.context.view_layer.layer_collection.children[collection.name].exclude = True
+    with pytest.raises(InputError, match="view layer"):
+        export_person(bpy.context, armatures[0], tmp_path / "p.fbx", presets.ExportOptions())
+    assert not (tmp_path / "p.fbx").exists() and not list(tmp_path.glob(".p.*"))
