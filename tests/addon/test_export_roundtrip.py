@@ -59,7 +59,15 @@ def _reimport(target, path):
     return scene, armatures[0], tolerance, first_frame
 
 
-@pytest.mark.parametrize("target", [presets.FBX_UNITY, presets.FBX_UNREAL, presets.BVH, presets.GLB])
+# bpy 4.2 as a module dies with SIGSEGV at exit after any glTF operator (import or export), which
+# would fail test_blender_versions' whole 4.2 run; the glTF round trip runs on 4.5 and 5.0.
+GLTF_CRASHES_AT_EXIT = bpy.app.version < (4, 3, 0)
+TARGETS = [presets.FBX_UNITY, presets.FBX_UNREAL, presets.BVH,
+           pytest.param(presets.GLB, marks=pytest.mark.skipif(
+               GLTF_CRASHES_AT_EXIT, reason="bpy 4.2 segfaults at exit after a glTF operator"))]
+
+
+@pytest.mark.parametrize("target", TARGETS)
 def test_round_trip_puts_each_persons_joints_back(imported, tmp_path, target):
     capture, armatures = imported
     scene = bpy.context.scene
@@ -153,8 +161,8 @@ def test_operators_export_the_selected_person_and_everyone(imported, tmp_path):
     assert f"Frames: {frames}\n" in text and f"Frame Time: {1 / FPS:.8f}" in text
     # the active body selects its armature
     view_layer.objects.active = [o for o in armatures[0].children if o.type == "MESH"][0]
-    assert bpy.ops.wholebody.export_person(filepath=str(tmp_path / "body.glb"), target="GLB") == {"FINISHED"}
-    assert (tmp_path / "body.glb").stat().st_size > 0
+    assert bpy.ops.wholebody.export_person(filepath=str(tmp_path / "body.fbx"), target="FBX_UNITY") == {"FINISHED"}
+    assert (tmp_path / "body.fbx").stat().st_size > 0
     assert bpy.ops.wholebody.export_people(filepath=str(tmp_path / "all.fbx"), target="FBX_UNREAL") == {"FINISHED"}
     assert sorted(p.name for p in tmp_path.glob("all_*.fbx")) == sorted(f"all_{a.name}.fbx" for a in armatures)
     assert bpy.ops.wholebody.export_people(filepath=str(tmp_path / "smplx.npz"), target="AMASS") == {"FINISHED"}
