@@ -38,16 +38,19 @@ def test_a_new_body_never_takes_a_freed_body_s_descriptor():
     clothes of a dead one, depending on memory layout."""
     backend = create_landmark_backend("mediapipe-tflite", LandmarkOptions(hands=False, face=False))
     image = _striped_image()
-    seen_ids = set()
+    earlier_ids: set[int] = set()
     reused = 0
-    for x in range(40, 600, 40):
-        body = _standing_body(float(x))
-        reused += id(body) in seen_ids
-        seen_ids.add(id(body))
-        got = backend._appearance(image, body)
-        np.testing.assert_array_equal(got, appearance_descriptor(image, body.points_px), err_msg=f"x={x}")
-        np.testing.assert_array_equal(backend._appearance(image, body), got)  # computed once, kept
-        del body
+    for round_ in range(10):
+        # a batch of bodies made, described and dropped, as crops are tried in a frame
+        bodies = [_standing_body(float(40 + (37 * (i + round_)) % 560)) for i in range(30)]
+        reused += sum(id(body) in earlier_ids for body in bodies)
+        for body in bodies:
+            got = backend._appearance(image, body)
+            np.testing.assert_array_equal(got, appearance_descriptor(image, body.points_px),
+                                          err_msg=f"round {round_}, body at x={body.points_px[0, 0]}")
+            np.testing.assert_array_equal(backend._appearance(image, body), got)  # computed once, kept
+        earlier_ids |= {id(body) for body in bodies}
+        del bodies, body
         gc.collect()
-    # the hazard was exercised (CPython hands freed ids out again)
-    assert reused > 0
+    # the hazard was exercised: CPython handed freed bodies' ids to new ones
+    assert reused > 0, "no id was reused: the test did not exercise the hazard"
