@@ -1,6 +1,8 @@
 """One SMPL-X armature per person, and its action (bone rest frames: axis_conversion)."""
 from __future__ import annotations
 
+import contextlib
+
 import bpy
 import numpy as np
 from mathutils import Matrix
@@ -36,44 +38,87 @@ def bone_lengths(rest_joints_model: np.ndarray) -> np.ndarray:
 
 def build_armature_object(name: str, rest_joints_model: np.ndarray,
                           collection: bpy.types.Collection) -> bpy.types.Object:
-    """A new armature object with the 55 SMPL-X bones in quaternion mode.
+    """A new armature object with the 55 SMPL-X bones in quaternion mode (see build_armature_objects)."""
+    return build_armature_objects([name], [rest_joints_model], collection)[0]
+
+
+def build_armature_objects(names: list[str], rest_joints_models, collection: bpy.types.Collection) -> list:
+    """New armature objects, one per name, with the 55 SMPL-X bones in quaternion mode.
+
+    All of them get their bones in one multi-object edit-mode session: every
+    ``bpy.ops`` call updates the whole view layer, so one session per armature
+    made importing many people quadratic in their number.
+
+    Args:
+        names: the objects' (and armatures') names.
+        rest_joints_models: one (55, 3) array per name, metres, model frame.
+    """
+    objects = []
+    for name in names:
+        armature = bpy.data.armatures.new(name)
+        armature.display_type = "STICK"
+        obj = bpy.data.objects.new(name, armature)
+        collection.objects.link(obj)
+        objects.append(obj)
+    if not objects:
+        return objects
+    with _edit_mode(objects):
+        for obj, rest_joints_model in zip(objects, rest_joints_models):
+            add_edit_bones(obj.data.edit_bones, rest_joints_model)
+    for obj in objects:
+        for pose_bone in obj.pose.bones:
+            pose_bone.rotation_mode = "QUATERNION"
+    return objects
+
+
+@contextlib.contextmanager
+def _edit_mode(objects: list):
+    """``objects`` (armatures in the view layer) in edit mode together; selection and active restored."""
+    view_layer = bpy.context.view_layer
+    previous_active = view_layer.objects.active
+    if previous_active is not None and previous_active.mode != "OBJECT":
+        bpy.ops.object.mode_set(mode="OBJECT")
+    previous_selected = list(view_layer.objects.selected)
+    for obj in previous_selected:
+        obj.select_set(False)
+    for obj in objects:
+        obj.select_set(True)
+    view_layer.objects.active = objects[0]
+    bpy.ops.object.mode_set(mode="EDIT")
+    try:
+        yield
+    finally:
+        bpy.ops.object.mode_set(mode="OBJECT")
+        for obj in objects:
+            obj.select_set(False)
+        for obj in previous_selected:
+            obj.select_set(True)
+        view_layer.objects.active = previous_active
+
+
+def add_edit_bones(edit_bones, rest_joints_model: np.ndarray) -> None:
+    """Adds the 55 SMPL-X bones to an armature in edit mode.
 
     Every bone's rest rotation is ``axis_conversion.ARM_FROM_MODEL``: the head at
     the rest joint, the tail straight up (+Z), roll 0.
+
+    Args:
+        edit_bones: the armature's ``edit_bones``.
+        rest_joints_model: (55, 3) metres, model frame.
     """
-    armature = bpy.data.armatures.new(name)
-    armature.display_type = "STICK"
-    obj = bpy.data.objects.new(name, armature)
-    collection.objects.link(obj)
     heads_arm = axis_conversion.model_to_arm(rest_joints_model)
     lengths = bone_lengths(rest_joints_model)
     rest_rot = Matrix(axis_conversion.ARM_FROM_MODEL.tolist()).to_4x4()
-
-    view_layer = bpy.context.view_layer
-    previous_active = view_layer.objects.active
-    previous_mode = previous_active.mode if previous_active is not None else "OBJECT"
-    if previous_mode != "OBJECT":
-        bpy.ops.object.mode_set(mode="OBJECT")
-    view_layer.objects.active = obj
-    bpy.ops.object.mode_set(mode="EDIT")
-    try:
-        edit_bones = armature.edit_bones
-        for j, joint_name in enumerate(JOINT_NAMES):
-            bone = edit_bones.new(joint_name)
-            bone.head = (0.0, 0.0, 0.0)
-            bone.tail = (0.0, lengths[j], 0.0)
-            matrix = rest_rot.copy()
-            matrix.translation = heads_arm[j].tolist()
-            bone.matrix = matrix
-            if PARENTS[j] >= 0:
-                bone.parent = edit_bones[JOINT_NAMES[PARENTS[j]]]
-                bone.use_connect = False
-    finally:
-        bpy.ops.object.mode_set(mode="OBJECT")
-        view_layer.objects.active = previous_active
-    for pose_bone in obj.pose.bones:
-        pose_bone.rotation_mode = "QUATERNION"
-    return obj
+    for j, joint_name in enumerate(JOINT_NAMES):
+        bone = edit_bones.new(joint_name)
+        bone.head = (0.0, 0.0, 0.0)
+        bone.tail = (0.0, lengths[j], 0.0)
+        matrix = rest_rot.copy()
+        matrix.translation = heads_arm[j].tolist()
+        bone.matrix = matrix
+        if PARENTS[j] >= 0:
+            bone.parent = edit_bones[JOINT_NAMES[PARENTS[j]]]
+            bone.use_connect = False
 
 
 def capture_frame_numbers(frame_indices: np.ndarray) -> np.ndarray:
