@@ -11,7 +11,6 @@ import bpy
 import numpy as np
 
 
-
 def interpolation_value(name: str) -> int:
     """The enum value of a keyframe interpolation ('CONSTANT', 'LINEAR', ...) for ``foreach_set``."""
     return bpy.types.Keyframe.bl_rna.properties["interpolation"].enum_items[name].value
@@ -71,4 +70,7 @@ class ObjectActionWriter:
             points.add(len(frames))
             points.foreach_set("co", co.ravel())
             points.foreach_set("interpolation", interpolation)
-            fcurve.update()
+            if hasattr(points, "handles_recalc"):   # 4.4+: the frames are increasing, no sort needed
+                points.handles_recalc()
+            else:
+                fcurve.update()
