@@ -36,6 +36,7 @@ MAX_FRAME_INDEX = 1_048_573      # scene frame = index + 1 <= Blender's MAXFRAME
 MAX_FPS = 32767.0                # Blender's largest scene frame rate
 MIN_FPS = 1e-3                   # fps is 0 (a still image) or at least this (Blender's fps_base <= 1e6)
 MAX_IMAGE_SIDE = 65536           # Blender's largest render resolution
+MAX_PERSON_ID = 2**31 - 1        # the add-on keeps ids in Blender int properties (32-bit)
 MAX_ABS_VALUE = 1e7              # no pixel, metre, radian or focal length in a capture comes near it
 MAX_ARRAY_BYTES = 4 * 2**30      # the reader refuses files whose arrays add up to more (4 GiB)
 _MAX_HEADER_BYTES = 10_000
@@ -256,6 +257,7 @@ def check_arrays(arrays: dict[str, np.ndarray]) -> None:
     _check_range("frame_indices", frames, 0, MAX_FRAME_INDEX, "source frame indices")
     if frames.size > 1 and not (np.diff(frames) > 0).all():
         raise InvalidCaptureError("'frame_indices' is not strictly increasing")
+    _check_range("person_ids", arrays["person_ids"], 0, MAX_PERSON_ID, "track ids")
     if np.unique(arrays["person_ids"]).size != arrays["person_ids"].size:
         raise InvalidCaptureError("'person_ids' holds the same id twice; every person needs their own id")
     if tuple(arrays["joint_names"].tolist()) != JOINT_NAMES:

@@ -103,6 +103,7 @@ BAD_FIELDS = {
     "frame index near 2**62": (_set("frame_indices", np.array([0, 1, 2, 2**62], np.int64)), "'frame_indices'"),
     "image_size 0": (_set("image_size", np.array([0, 0], np.int32)), "'image_size'"),
     "zero frames": (_zero_frames, "no frames"),
+    "person id past 32 bits": (_set("person_ids", np.array([1, 2**40], np.int64)), "'person_ids'"),
     "NaN intrinsics": (_set("intrinsics", np.full((3, 3), np.nan)), "'intrinsics'"),
     "missing joints_cam": (lambda arrays: arrays.pop("joints_cam"), "'joints_cam'", "missing"),
     "body_pose of another shape": (_set("body_pose", np.zeros((2, 4, 21, 4), np.float32)), "'body_pose'"),

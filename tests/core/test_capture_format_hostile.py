@@ -129,6 +129,8 @@ CASES = {
     "zero frames": (lambda a: a.update({k: v[:, :0] if v.ndim >= 2 and v.shape[:2] == (P, T) else v
                                         for k, v in a.items()} | {"frame_indices": np.zeros(0, np.int64)}),
                     "no frames"),
+    "person id past 32 bits": (_set("person_ids", np.array([0, 2**40], np.int64)), "'person_ids'"),
+    "negative person id": (_set("person_ids", np.array([-1, 0], np.int64)), "'person_ids'"),
     "duplicate person ids": (_set("person_ids", np.array([4, 4], np.int64)), "'person_ids'"),
     "parents altered": (_set("parents", lambda a: np.roll(a, 1)), "'parents'"),
     "joint_names altered": (_set("joint_names", lambda a: a[::-1].copy()), "'joint_names'"),
