@@ -17,6 +17,8 @@ Each case mutates it one or a few ways and reads it with ``read_capture``:
 
 Allowed outcomes: a Capture (which must then pass ``validate_capture``, so whatever
 the reader accepts the writer would write too) or the core's ``CaptureError``.
+With ``--import`` (needs bpy) every accepted capture is also imported through
+``bpy.ops.wholebody.import_capture`` into an empty scene, which must finish.
 Anything else is a finding: its file is kept in ``--out`` and its traceback printed.
 Exits 1 when there were findings.
 """
@@ -169,8 +171,15 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("bench/out/fuzz_findings"),
                         help="folder for the files of findings")
+    parser.add_argument("--import", dest="do_import", action="store_true",
+                        help="also import every accepted capture with the add-on (bpy)")
     args = parser.parse_args(argv)
     package_parent = _import_package()
+    if args.do_import:
+        import bpy
+        import addon_utils
+
+        addon_utils.enable(PACKAGE, default_set=True, handle_error=None)
     from capture_factory import synthetic_capture
     from wholebody_mocap.wholebody_core.capture_format import read_capture, validate_capture
     from wholebody_mocap.wholebody_core.errors import CaptureError
@@ -182,7 +191,7 @@ def main(argv=None) -> int:
     keys = sorted(base)
     compressed, plain = _npz_bytes(base, True), _npz_bytes(base, False)
     rng = np.random.default_rng(args.seed)
-    outcomes, findings, cases = Counter(), [], 0
+    outcomes, findings, cases, refused = Counter(), [], 0, 0
     path = work / "case.capture.npz"
     start = time.perf_counter()
     while time.perf_counter() - start < args.seconds:
@@ -206,7 +215,13 @@ def main(argv=None) -> int:
             capture = read_capture(path)
             validate_capture(capture)
             outcomes["accepted"] += 1
+            if args.do_import:
+                bpy.ops.wm.read_homefile(use_empty=True)
+                if bpy.ops.wholebody.import_capture(filepath=str(path), body="DEFAULT") != {"FINISHED"}:
+                    raise RuntimeError("the import did not finish")
+                outcomes["imported"] += 1
         except CaptureError as error:
+            refused += 1
             outcomes["refused: " + re.sub(r"[\d.]+", "N", str(error).replace(str(path), ""))[:70]] += 1
         except Exception:  # noqa: BLE001 - a finding
             args.out.mkdir(parents=True, exist_ok=True)
@@ -218,7 +233,8 @@ def main(argv=None) -> int:
     shutil.rmtree(work, ignore_errors=True)
     shutil.rmtree(package_parent, ignore_errors=True)
     print(f"{cases} cases in {seconds:.0f} s ({cases / seconds:.0f}/s), seed {args.seed}: "
-          f"{outcomes['accepted']} accepted, {cases - outcomes['accepted'] - len(findings)} refused with "
+          f"{outcomes['accepted']} accepted ({outcomes['imported']} imported), "
+          f"{refused} refused with "
           f"CaptureError, {len(findings)} findings")
     for outcome, count in outcomes.most_common(8):
         print(f"  {count:>7}  {outcome}")

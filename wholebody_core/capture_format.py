@@ -37,6 +37,7 @@ MAX_FPS = 32767.0                # Blender's largest scene frame rate
 MIN_FPS = 1e-3                   # fps is 0 (a still image) or at least this (Blender's fps_base <= 1e6)
 MAX_IMAGE_SIDE = 65536           # Blender's largest render resolution
 MAX_PERSON_ID = 2**31 - 1        # the add-on keeps ids in Blender int properties (32-bit)
+MAX_PIXEL_ASPECT = 200.0         # fx / fy at most this (or its inverse): Blender's pixel aspect limit
 MAX_ABS_VALUE = 1e7              # no pixel, metre, radian or focal length in a capture comes near it
 MAX_ARRAY_BYTES = 4 * 2**30      # the reader refuses files whose arrays add up to more (4 GiB)
 _MAX_HEADER_BYTES = 10_000
@@ -250,6 +251,9 @@ def check_arrays(arrays: dict[str, np.ndarray]) -> None:
     if not (K[0, 0] > 0 and K[1, 1] > 0):
         raise InvalidCaptureError(f"'intrinsics' has focal lengths fx = {K[0, 0]:g}, fy = {K[1, 1]:g}; "
                                   "both must be positive pixels")
+    if not 1.0 / MAX_PIXEL_ASPECT <= K[0, 0] / K[1, 1] <= MAX_PIXEL_ASPECT:
+        raise InvalidCaptureError(f"'intrinsics' has fx / fy = {K[0, 0] / K[1, 1]:g}; pixels more than "
+                                  f"{MAX_PIXEL_ASPECT:g} times as wide as tall (or tall as wide) do not exist")
     if K[1, 0] != 0 or K[2, 0] != 0 or K[2, 1] != 0 or K[2, 2] != 1:
         raise InvalidCaptureError(f"'intrinsics' is not a camera matrix (K = {K.tolist()}); "
                                   "its last row must be (0, 0, 1) and K[1, 0] zero")

@@ -229,6 +229,7 @@ def test_the_readers_limits_are_blenders(clean_scene, tmp_path):
     assert render_props["fps"].hard_max == capture_format.MAX_FPS
     assert render_props["resolution_x"].hard_max == capture_format.MAX_IMAGE_SIDE
     assert render_props["fps_base"].hard_max >= 1.0 / capture_format.MIN_FPS
+    assert render_props["pixel_aspect_y"].hard_max == capture_format.MAX_PIXEL_ASPECT
     # the extremes the reader accepts import exactly
     path, capture = synthetic_capture(tmp_path / "edge.capture.npz", num_people=1, num_frames=2,
                                       stride=capture_format.MAX_FRAME_INDEX, fps=capture_format.MIN_FPS)

@@ -116,6 +116,7 @@ CASES = {
     "image_size too large": (_set("image_size", np.array([10**6, 480], np.int32)), "'image_size'"),
     "fx zero": (_set("intrinsics", np.array([[0.0, 0, 320], [0, 500, 240], [0, 0, 1]])), "'intrinsics'", "fx"),
     "fy negative": (_set("intrinsics", np.array([[500.0, 0, 320], [0, -5, 240], [0, 0, 1]])), "'intrinsics'"),
+    "fx / fy absurd": (_set("intrinsics", np.array([[500.0, 0, 320], [0, 1e-3, 240], [0, 0, 1]])), "fx / fy"),
     "K last row": (_set("intrinsics", np.array([[500.0, 0, 320], [0, 500, 240], [0, 0, 2]])), "'intrinsics'"),
     "format_version 2": (_set("format_version", np.int32(2)), "version 2"),
     "format_version -1": (_set("format_version", np.int32(-1)), "version -1"),
