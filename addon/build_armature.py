@@ -126,6 +126,40 @@ def capture_frame_numbers(frame_indices: np.ndarray) -> np.ndarray:
     return np.asarray(frame_indices, dtype=np.float64) + 1.0
 
 
+_FRAME_CHUNK = 4096
+
+
+def bone_quats_of_person(capture: Capture, person: int, valid: np.ndarray) -> np.ndarray:
+    """Every bone's ``rotation_quaternion`` keys on the valid frames, sign-continuous over time.
+
+    Computed in chunks of frames (the float64 maths of 100,000 frames at once
+    took about 650 MB); each chunk's signs continue the previous chunk's.
+
+    Returns:
+        (N, 55, 4) float32, N = valid.sum().
+    """
+    index = np.flatnonzero(valid)
+    quats = np.empty((len(index), NUM_JOINTS, 4), dtype=np.float32)
+    previous = None
+    for start in range(0, len(index), _FRAME_CHUNK):
+        t = index[start:start + _FRAME_CHUNK]
+        full_pose = np.concatenate([
+            capture.global_orient[person, t][:, None],
+            capture.body_pose[person, t],
+            capture.jaw_pose[person, t][:, None],
+            capture.leye_pose[person, t][:, None],
+            capture.reye_pose[person, t][:, None],
+            capture.left_hand_pose[person, t],
+            capture.right_hand_pose[person, t],
+        ], axis=1)                                                       # (n, 55, 3)
+        chunk = axis_conversion.bone_quats_wxyz(full_pose)               # (n, 55, 4)
+        if previous is not None:
+            chunk[:, np.sum(chunk[0] * previous, axis=-1) < 0.0] *= -1.0
+        previous = chunk[-1]
+        quats[start:start + len(t)] = chunk
+    return quats
+
+
 def write_person_action(obj: bpy.types.Object, action_name: str, capture: Capture,
                         person: int) -> bpy.types.Action:
     """Keys every bone's quaternion, the pelvis location and the confidence, on valid frames.
@@ -138,16 +172,7 @@ def write_person_action(obj: bpy.types.Object, action_name: str, capture: Captur
     all_frames = capture_frame_numbers(capture.frame_indices)
     frames = all_frames[valid]
     hold = visibility.holds_before_gap(valid)
-    full_pose = np.concatenate([
-        capture.global_orient[person][valid][:, None],
-        capture.body_pose[person][valid],
-        capture.jaw_pose[person][valid][:, None],
-        capture.leye_pose[person][valid][:, None],
-        capture.reye_pose[person][valid][:, None],
-        capture.left_hand_pose[person][valid],
-        capture.right_hand_pose[person][valid],
-    ], axis=1)                                                           # (N, 55, 3)
-    quats = axis_conversion.bone_quats_wxyz(full_pose)                   # (N, 55, 4)
+    quats = bone_quats_of_person(capture, person, valid)                 # (N, 55, 4) float32
     locations = axis_conversion.pelvis_locations(
         capture.root_position[person][valid], capture.rest_joints[person, 0])
 
