@@ -171,6 +171,7 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("bench/out/fuzz_findings"),
                         help="folder for the files of findings")
+    parser.add_argument("--top", type=int, default=10, help="how many kinds of outcome to list")
     parser.add_argument("--import", dest="do_import", action="store_true",
                         help="also import every accepted capture with the add-on (bpy)")
     args = parser.parse_args(argv)
@@ -222,7 +223,8 @@ def main(argv=None) -> int:
                 outcomes["imported"] += 1
         except CaptureError as error:
             refused += 1
-            outcomes["refused: " + re.sub(r"[\d.]+", "N", str(error).replace(str(path), ""))[:70]] += 1
+            reason = str(error).replace(str(path), "").replace(" is not a valid capture file: ", "")
+            outcomes["refused: " + re.sub(r"[\d.]+", "N", reason.split(";")[0])[:70]] += 1
         except Exception:  # noqa: BLE001 - a finding
             args.out.mkdir(parents=True, exist_ok=True)
             kept = args.out / f"finding_{args.seed}_{cases}.capture.npz"
@@ -236,7 +238,7 @@ def main(argv=None) -> int:
           f"{outcomes['accepted']} accepted ({outcomes['imported']} imported), "
           f"{refused} refused with "
           f"CaptureError, {len(findings)} findings")
-    for outcome, count in outcomes.most_common(8):
+    for outcome, count in outcomes.most_common(args.top):
         print(f"  {count:>7}  {outcome}")
     return 1 if findings else 0
 
