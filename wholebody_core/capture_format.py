@@ -197,8 +197,9 @@ def check_layout(layout: dict[str, tuple[np.dtype, tuple]]) -> dict[str, int]:
         want = tuple(dims.get(d, d) for d in want_symbols)
         if tuple(shape) != want:
             symbols = "(" + ", ".join(str(d) for d in want_symbols) + ("," if len(want) == 1 else "") + ")"
-            raise InvalidCaptureError(f"{key!r} has shape {tuple(shape)}; the format needs {symbols} = {want} "
-                                      f"(P = {dims['P']} people, T = {dims['T']} frames)")
+            needs = f"{symbols} = {want} (P = {dims['P']} people, T = {dims['T']} frames)" if symbols != str(
+                want) else symbols
+            raise InvalidCaptureError(f"{key!r} has shape {tuple(shape)}; the format needs {needs}")
     if dims["T"] == 0:
         raise InvalidCaptureError("the capture has no frames ('frame_indices' is empty); "
                                   "a capture needs at least one frame")
@@ -212,18 +213,20 @@ def _first_dim(layout, key: str) -> int:
     return int(shape[0])
 
 
+def _num(value) -> str:
+    value = float(value) if not isinstance(value, (int, np.integer)) else int(value)
+    return f"{value:,}" if isinstance(value, int) else f"{value:g}"
+
+
 def _check_range(key: str, values: np.ndarray, low: float, high: float, what: str) -> None:
     if values.size and (values.min() < low or values.max() > high):
-        raise InvalidCaptureError(f"{key!r} holds values from {values.min():g} to {values.max():g}; "
-                                  f"{what} must lie in [{low:g}, {high:g}]")
+        raise InvalidCaptureError(f"{key!r} holds values from {_num(values.min())} to {_num(values.max())}; "
+                                  f"{what} must lie in [{_num(low)}, {_num(high)}]")
 
 
 def check_arrays(arrays: dict[str, np.ndarray]) -> None:
     """Checks the values of a capture's arrays (layout already checked by :func:`check_layout`)."""
-    version = arrays["format_version"]
-    if int(version) != FORMAT_VERSION:
-        raise InvalidCaptureError(f"'format_version' is {int(version)}; this reader knows version "
-                                  f"{FORMAT_VERSION}")
+    _check_version(arrays["format_version"])
     for key, value in arrays.items():
         if value.dtype.kind == "f":
             finite = np.isfinite(value)
@@ -300,8 +303,12 @@ def _to_arrays(capture: Capture) -> dict[str, np.ndarray]:
 def validate_capture(capture: Capture) -> None:
     """Checks a capture against the format (keys, dtypes, shapes, values); raises InvalidCaptureError."""
     arrays = _to_arrays(capture)
-    check_layout({key: (value.dtype, value.shape) for key, value in arrays.items()})
-    check_arrays(arrays)
+    try:
+        check_layout({key: (value.dtype, value.shape) for key, value in arrays.items()})
+        check_arrays(arrays)
+    except InvalidCaptureError as error:
+        raise InvalidCaptureError(f"refusing to write a capture that breaks the format: {error}; this is a "
+                                  "bug in the program that made it, please report it.") from None
 
 
 def check_output_path(path: str | os.PathLike, overwrite: bool) -> Path:
@@ -380,7 +387,7 @@ def read_capture(path: str | os.PathLike, *, max_bytes: int = MAX_ARRAY_BYTES) -
                 raise InvalidCaptureError(f"'format_version' has dtype {layout['format_version'][0]}, "
                                           "not an integer")
             if "format_version" in layout and layout["format_version"][1] == ():
-                check_arrays_version(_load(archive, headers["format_version"][0]))
+                _check_version(_load(archive, headers["format_version"][0]))
             check_layout(layout)
             total = sum(math.prod(shape) * dtype.itemsize for dtype, shape in layout.values())
             if total > max_bytes:
@@ -409,7 +416,7 @@ def read_capture(path: str | os.PathLike, *, max_bytes: int = MAX_ARRAY_BYTES) -
     )
 
 
-def check_arrays_version(version: np.ndarray) -> None:
+def _check_version(version: np.ndarray) -> None:
     """The format version first, so a newer or older file says so rather than listing missing keys."""
     if int(version) != FORMAT_VERSION:
         raise InvalidCaptureError(f"it has capture format version {int(version)}; this reader knows version "
