@@ -10,8 +10,11 @@ imports in a fresh child process (so peak memory is that import's own):
 Memory, per case: *peak*, the process's peak RSS beyond its RSS just before the
 import (Blender, the add-on and numpy loaded, the capture not yet read); *kept*,
 what stays after it (Blender's own: the keyframes, 72 bytes each, and the
-depsgraph's evaluated copy of every action, as much again); *own*, peak - kept:
-the import's transient memory (the capture's arrays, quaternions, buffers).
+depsgraph's evaluated copy of every action, as much again); *numpy*, the peak of
+the import's own Python and numpy allocations (tracemalloc: the capture's arrays,
+quaternions, buffers), in a second run (tracemalloc slows it) so the times stay
+clean. Blender's growth comes after the import's arrays are freed, so the RSS
+peak hides them.
 - optionally (``--insert-frames N``) the same keys written with one
   ``keyframe_insert`` per bone and frame (N frames of 1 person), as a reference.
 
@@ -27,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tracemalloc
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -71,7 +75,7 @@ def _rss_mb() -> float:
         return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def _child_import(path: str, body: str) -> dict:
+def _child_import(path: str, body: str, traced: bool) -> dict:
     """In the child: enable the add-on, import once, report seconds and peak RSS delta."""
     import bpy
 
@@ -82,16 +86,21 @@ def _child_import(path: str, body: str) -> dict:
     bpy.ops.wm.read_homefile(use_empty=True)
     gc.collect()
     rss_before = _rss_mb()
+    if traced:
+        tracemalloc.start()
     start = time.perf_counter()
     result = bpy.ops.wholebody.import_capture(filepath=path, body=body)
     seconds = time.perf_counter() - start
     peak_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    traced_peak = tracemalloc.get_traced_memory()[1] / 2**20 if traced else float("nan")
+    tracemalloc.stop()
     gc.collect()
     kept = _rss_mb() - rss_before
     shutil.rmtree(parent, ignore_errors=True)
     if result != {"FINISHED"}:
         raise RuntimeError(f"import failed: {result}")
-    return {"seconds": seconds, "peak_delta_mb": peak_after - rss_before, "kept_mb": kept}
+    return {"seconds": seconds, "peak_delta_mb": peak_after - rss_before, "kept_mb": kept,
+            "traced_mb": traced_peak}
 
 
 def _child_keyframe_insert(path: str, max_frames: int) -> dict:
@@ -151,8 +160,8 @@ def main(argv=None) -> int:
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        kind, path, option = args.child
-        result = (_child_import(path, option) if kind == "import"
+        kind, path, option, *traced = args.child
+        result = (_child_import(path, option, bool(traced)) if kind == "import"
                   else _child_keyframe_insert(path, int(option)))
         print(json.dumps(result))
         return 0
@@ -163,16 +172,17 @@ def main(argv=None) -> int:
         cases.append((1, args.long))
     print(f"body {args.body}; best of {args.repeat}; RSS beyond the RSS before the import (MB)")
     print(f"{'people x frames':<18}{'keys':>12}{'import s':>10}{'ms/person':>11}{'keys/s':>12}"
-          f"{'peak':>8}{'kept':>8}{'own':>7}")
+          f"{'peak':>8}{'kept':>8}{'numpy':>7}")
     for people, frames in cases:
         path = folder / f"bench_{people}x{frames}.capture.npz"
         valid = _write_capture(path, people, frames)
         keys = valid * (55 * 4 + 3 + 1)
         runs = [_run_child("import", str(path), args.body) for _ in range(args.repeat)]
         best = min(runs, key=lambda r: r["seconds"])
+        traced = _run_child("import", str(path), args.body, "traced")
         print(f"{people:>5} x {frames:<10,}{keys:>12,}{best['seconds']:>10.2f}"
               f"{1000 * best['seconds'] / people:>11.1f}{keys / best['seconds']:>12,.0f}"
-              f"{best['peak_delta_mb']:>8.0f}{best['kept_mb']:>8.0f}{best['peak_delta_mb'] - best['kept_mb']:>7.0f}")
+              f"{best['peak_delta_mb']:>8.0f}{best['kept_mb']:>8.0f}{traced['traced_mb']:>7.0f}")
         path.unlink()
     if args.insert_frames:
         path = folder / "bench_insert.capture.npz"
