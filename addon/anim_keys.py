@@ -55,7 +55,9 @@ class ObjectActionWriter:
         Every key gets ``interpolation``, except the keys where ``constant_keys``
         ((N,) bool, optional) is true: those get CONSTANT (held until the next key).
         """
-        values = np.asarray(values, dtype=np.float32).reshape(len(frames), -1)
+        values = np.asarray(values, dtype=np.float32)
+        if values.ndim != 2:   # (N,) or (N, ...) -> (N, C); keeps (0, C) as it is
+            values = values.reshape(len(frames), -1)
         co = np.empty((len(frames), 2), dtype=np.float32)
         co[:, 0] = frames
         interpolation = np.full(len(frames), interpolation_value(interpolation), dtype=np.int32)

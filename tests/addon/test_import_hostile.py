@@ -244,3 +244,13 @@ def test_extreme_valid_sizes_import(clean_scene, tmp_path, people, frames):
     assert bpy.ops.wholebody.import_capture(filepath=str(path), body="DEFAULT") == {"FINISHED"}
     assert len([o for o in bpy.data.objects if o.type == "ARMATURE"]) == people
     assert clean_scene.camera is not None
+
+
+def test_a_person_never_captured_imports_hidden(clean_scene, tmp_path):
+    """Valid by the format (a track with no valid frame); its keys are empty (found by the fuzz target)."""
+    path, capture = synthetic_capture(tmp_path / "ghost.capture.npz", num_people=2, num_frames=4,
+                                      invalid={1: [0, 1, 2, 3]})
+    assert bpy.ops.wholebody.import_capture(filepath=str(path), body="DEFAULT") == {"FINISHED"}
+    ghost = bpy.data.objects["clip_person4"]
+    clean_scene.frame_set(int(capture.frame_indices[2]) + 1)
+    assert ghost.hide_viewport and ghost.hide_render
