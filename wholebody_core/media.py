@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -53,6 +54,14 @@ class FrameRange:
     end: int | None = None
     stride: int = 1
 
+    def __post_init__(self):
+        if self.stride < 1:
+            raise InputError(f"--stride must be at least 1 (got {self.stride}).")
+        if self.start < 0:
+            raise InputError(f"--start must be at least 0 (got {self.start}).")
+        if self.end is not None and self.end <= self.start:
+            raise InputError(f"--end must be greater than --start ({self.start}), got {self.end}.")
+
     def indices(self, frame_count: int) -> range:
         end = frame_count if self.end is None else min(self.end, frame_count)
         return range(self.start, max(end, self.start), self.stride)
@@ -61,12 +70,23 @@ class FrameRange:
 def probe(path: str | Path) -> MediaInfo:
     """Opens ``path`` and reads its size, rate and length; raises InputError on bad input."""
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"input file {path} does not exist; check the path.")
-    if path.is_dir():
+    try:
+        mode = path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        raise InputError(f"input file {path} does not exist; check the path.") from None
+    except OSError as error:   # name too long, symlink loop, permission denied on a folder
+        raise InputError(f"input file {path} cannot be read: {error.strerror or error}; check the path.") from None
+    if stat.S_ISDIR(mode.st_mode):
         raise InputError(f"{path} is a folder; give an image or video file.")
-    if path.stat().st_size == 0:
+    if not stat.S_ISREG(mode.st_mode):
+        raise InputError(f"{path} is not a regular file (a device, pipe or socket); give an image or video file.")
+    if mode.st_size == 0:
         raise InputError(f"input file {path} is empty (0 bytes).")
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as error:
+        raise InputError(f"input file {path} cannot be read: {error.strerror or error}.") from None
     suffix = path.suffix.lower()
     if suffix in IMAGE_SUFFIXES:
         image = read_image_rgb(path)
@@ -95,12 +115,21 @@ def probe(path: str | Path) -> MediaInfo:
 
 
 def read_image_rgb(path: str | Path) -> np.ndarray:
-    """Reads a still image as (H, W, 3) uint8 RGB."""
+    """Reads a still image as (H, W, 3) uint8 RGB (grayscale, alpha, 16-bit and CMYK converted)."""
     cv2 = _cv2()
-    data = np.fromfile(str(path), dtype=np.uint8)
-    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    name = Path(path).name
+    try:
+        data = np.fromfile(str(path), dtype=np.uint8)
+    except OSError as error:
+        raise InputError(f"{name} cannot be read: {error.strerror or error}.") from None
+    try:
+        image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    except cv2.error as error:   # e.g. dimensions beyond OpenCV's pixel limit
+        log.debug("OpenCV could not decode %s: %s", name, error)
+        image = None
     if image is None:
-        raise InputError(f"{Path(path).name} is not a readable image (corrupt or unsupported format).")
+        raise InputError(f"{name} is not a readable image (corrupt, truncated or unsupported format); "
+                         "re-save it as PNG or JPEG.")
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
