@@ -78,8 +78,18 @@ def finite_number(low: float, high: float) -> Callable[[str], float]:
     return parse
 
 
+class _ArgumentParser(argparse.ArgumentParser):
+    """argparse, keeping the last usage error's message for the ``--json-progress`` error record."""
+
+    usage_error: str | None = None
+
+    def error(self, message: str):
+        self.usage_error = message
+        super().error(message)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _ArgumentParser(
         prog="wholebody-capture",
         description="Capture every person in an image or video as SMPL-X whole-body motion "
                     f"(a {SUFFIX} file for the Blender add-on).",
@@ -186,7 +196,10 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
         check_option_combinations(parser, args)
     except SystemExit as exit_request:   # usage error (2) or --help (0): argparse printed the message
-        return exit_request.code if isinstance(exit_request.code, int) else 2
+        code = exit_request.code if isinstance(exit_request.code, int) else 2
+        if code and getattr(parser, "usage_error", None) and "--json-progress" in (argv or sys.argv[1:]):
+            _Reporter("json").event(event="error", message=parser.usage_error, exit_code=code)
+        return code
     mode = "json" if args.json_progress else "quiet" if args.quiet else "bar"
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING if mode != "bar" else logging.INFO,

@@ -393,3 +393,10 @@ def test_byte_mutants_never_crash_or_leave_files(tmp_path):
         if record["exit_code"] == 2:
             assert "error:" in record["stderr"], context
         assert path.read_bytes() == mutant, context
+
+
+def test_usage_error_is_an_error_record_in_json_mode(tmp_path, capfd):
+    code = cli.main([str(IMAGE), "-o", str(tmp_path / "o.capture.npz"), "--json-progress", "--stride", "0"])
+    record = json.loads(capfd.readouterr().out.splitlines()[-1])
+    assert code == 2 and record["event"] == "error" and record["exit_code"] == 2
+    assert "--stride" in record["message"] and "at least 1" in record["message"]
