@@ -25,10 +25,12 @@ import dataclasses
 import json
 import os
 import random
+import struct
 import subprocess
 import sys
 import tempfile
 import time
+import zlib
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -63,16 +65,17 @@ def small_seed_files(folder: Path) -> list[Path]:
     return paths
 
 
-def mutate(data: bytes, rng: random.Random, donor: bytes) -> bytes:
+def mutate(data: bytes, rng: random.Random, donor: bytes, keep_length: bool = False) -> bytes:
     """1 to 8 random edits: bit flips, random or 'interesting' bytes and integers, deleted,
-    duplicated or inserted runs, truncation, a splice from another seed."""
+    duplicated or inserted runs, truncation, a splice from another seed, a wiped run.
+    ``keep_length``: only the edits that overwrite bytes in place."""
     buffer = bytearray(data)
     for _ in range(rng.randint(1, 8)):
         if not buffer:
             buffer.extend(rng.randbytes(rng.randint(1, 64)))
             continue
         at = rng.randrange(len(buffer))
-        kind = rng.randrange(9)
+        kind = rng.choice((0, 1, 2, 8)) if keep_length else rng.randrange(9)
         if kind == 0:
             buffer[at] ^= 1 << rng.randrange(8)
         elif kind == 1:
@@ -94,8 +97,39 @@ def mutate(data: bytes, rng: random.Random, donor: bytes) -> bytes:
             start = rng.randrange(len(donor))
             buffer[at:at + 512] = donor[start:start + rng.randint(1, 512)]
         else:   # a run of zeros or 0xFF: a wiped sector
-            buffer[at:at + rng.randint(1, 4096)] = bytes([rng.choice((0, 0xFF))]) * rng.randint(1, 4096)
+            length = rng.randint(1, 4096)
+            buffer[at:at + length] = bytes([rng.choice((0, 0xFF))]) * length
+    if keep_length:
+        buffer = buffer[:len(data)]
     return bytes(buffer)
+
+
+def fix_png_crcs(data: bytes) -> bytes:
+    """Recomputes the CRC of every complete PNG chunk, so that a mutant reaches the decoder
+    instead of stopping at libpng's checksum test."""
+    out = bytearray(data)
+    position = 8
+    while position + 12 <= len(out):
+        (length,) = struct.unpack(">I", out[position:position + 4])
+        end = position + 8 + length
+        if end + 4 > len(out):
+            break
+        out[end:end + 4] = struct.pack(">I", zlib.crc32(out[position + 4:end]))
+        position = end + 4
+    return bytes(out)
+
+
+def media_mutant(suffix: str, data: bytes, rng: random.Random, donor: bytes) -> bytes:
+    """A mutant that often gets past the container: half the PNG mutants get valid chunk
+    CRCs, half the MP4 mutants change only the frame data (``mdat``) in place."""
+    if suffix == ".png" and rng.random() < 0.5:
+        return fix_png_crcs(mutate(data, rng, donor))
+    mdat = data.find(b"mdat")
+    if suffix in (".mp4", ".mov", ".m4v") and mdat >= 4 and rng.random() < 0.5:
+        (size,) = struct.unpack(">I", data[mdat - 4:mdat])
+        start, end = mdat + 4, min(mdat - 4 + max(size, 8), len(data))
+        return data[:start] + mutate(data[start:end], rng, donor, keep_length=True) + data[end:]
+    return mutate(data, rng, donor)
 
 
 # ---------------------------------------------------------------- worker (a child process)
@@ -177,7 +211,7 @@ def fuzz(seconds: float, max_cases: int | None, seed: int, findings: Path, timeo
     rng = random.Random(seed)
     seeds = [(p.suffix, p.read_bytes()) for p in seed_paths]
     findings.mkdir(parents=True, exist_ok=True)
-    counts: dict[str, int] = {}
+    counts: dict[tuple[str, str], int] = {}   # (suffix, outcome) -> cases
     found = []
     with tempfile.TemporaryDirectory(prefix="fuzz_media_", dir="/dev/shm" if Path("/dev/shm").is_dir() else None) \
             as scratch, open(findings / "worker-stderr.log", "w") as worker_log:
@@ -187,12 +221,12 @@ def fuzz(seconds: float, max_cases: int | None, seed: int, findings: Path, timeo
         try:
             while time.monotonic() - started < seconds and (max_cases is None or case < max_cases):
                 suffix, data = seeds[case % len(seeds)]
-                mutant = mutate(data, rng, rng.choice(seeds)[1])
+                mutant = media_mutant(suffix, data, rng, rng.choice(seeds)[1])
                 path = Path(scratch) / f"case{suffix}"
                 path.write_bytes(mutant)
                 result = worker.run(path, timeout_s)
                 outcome = result["outcome"]
-                counts[outcome] = counts.get(outcome, 0) + 1
+                counts[suffix, outcome] = counts.get((suffix, outcome), 0) + 1
                 if outcome in ("exception", "crash", "hang"):
                     saved = findings / f"{outcome}-seed{seed}-case{case}{suffix}"
                     saved.write_bytes(mutant)
@@ -204,10 +238,11 @@ def fuzz(seconds: float, max_cases: int | None, seed: int, findings: Path, timeo
         finally:
             worker.stop()
         elapsed = time.monotonic() - started
-    summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
-    print(f"{case} cases in {elapsed:.0f} s ({case / max(elapsed, 1e-9):.1f} cases/s), seed {seed}: {summary}; "
-          f"{len(found)} finding{'s' if len(found) != 1 else ''}"
-          + (f" (saved in {findings})" if found else ""))
+    print(f"{case} cases in {elapsed:.0f} s ({case / max(elapsed, 1e-9):.1f} cases/s), seed {seed}: "
+          f"{len(found)} finding{'s' if len(found) != 1 else ''}" + (f" (saved in {findings})" if found else ""))
+    for suffix in sorted({s for s, _ in counts}):
+        print(f"  {suffix:6s}" + ", ".join(f"{outcome} {n}" for (s, outcome), n in sorted(counts.items())
+                                          if s == suffix))
     for saved, result in found[:20]:
         print(f"  {saved.name}: {result.get('message')}")
     return 1 if found else 0

@@ -197,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
         check_option_combinations(parser, args)
     except SystemExit as exit_request:   # usage error (2) or --help (0): argparse printed the message
         code = exit_request.code if isinstance(exit_request.code, int) else 2
-        if code and getattr(parser, "usage_error", None) and "--json-progress" in (argv or sys.argv[1:]):
+        if code and getattr(parser, "usage_error", None) and "--json-progress" in (sys.argv[1:] if argv is None else argv):
             _Reporter("json").event(event="error", message=parser.usage_error, exit_code=code)
         return code
     mode = "json" if args.json_progress else "quiet" if args.quiet else "bar"

@@ -36,7 +36,8 @@ def is_same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
 
 
 def _folder_of(path: Path) -> Path:
-    return path.parent if str(path.parent) else Path(".")
+    """The folder ``path`` goes into, absolute (messages name it; ``.`` says little)."""
+    return Path(os.path.abspath(path.parent if str(path.parent) else "."))
 
 
 def _missing_folder_error(folder: Path) -> OutputError:

@@ -110,6 +110,13 @@ def test_option_ranges_are_stated_in_the_message(tmp_path, capfd):
     assert run.exit_code == 2 and f"from 1 to {cli.MAX_THREADS}" in run.stderr
 
 
+def test_usage_error_is_an_error_record_in_json_mode(tmp_path, capfd):
+    code = cli.main([str(IMAGE), "-o", str(tmp_path / "o.capture.npz"), "--json-progress", "--stride", "0"])
+    record = json.loads(capfd.readouterr().out.splitlines()[-1])
+    assert code == 2 and record["event"] == "error" and record["exit_code"] == 2
+    assert "--stride" in record["message"] and "at least 1" in record["message"]
+
+
 # ---------------------------------------------------------------- the output path
 
 @pytest.mark.parametrize("how", ["same path", "symlink", "hard link", "dot-dot"])
@@ -211,6 +218,14 @@ def _png_header_only(width: int, height: int) -> bytes:
             + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b""))
 
 
+def _jpeg_claiming(width: int, height: int) -> bytes:
+    """The test image with its frame header (SOF0) claiming ``width`` x ``height``."""
+    data = bytearray(IMAGE.read_bytes())
+    sof = data.find(b"\xff\xc0")
+    data[sof + 5:sof + 9] = struct.pack(">HH", height, width)
+    return bytes(data)
+
+
 def _rgb():
     return cv2.cvtColor(cv2.imread(str(IMAGE)), cv2.COLOR_BGR2RGB)
 
@@ -258,6 +273,7 @@ BROKEN_INPUTS = {   # name -> (bytes maker, exit codes a user can accept, messag
     "truncated.mp4": (lambda: CLIP.read_bytes()[:len(CLIP.read_bytes()) // 3], {0, 2}, "no decodable|cannot be"),
     "corrupt_middle.mp4": (lambda: _corrupt_middle(CLIP.read_bytes()), {0, 2}, "no decodable|cannot be"),
     "huge_claim.png": (lambda: _png_header_only(30000, 30000), {2}, "megapixels"),
+    "huge_claim.jpg": (lambda: _jpeg_claiming(60000, 60000), {2}, "megapixels"),
     "long_strip.png": (lambda: cv2.imencode(".png", np.zeros((20, 4000, 3), np.uint8))[1].tobytes(), {2}, "10:1"),
     "jpeg_named.mp4": (lambda: IMAGE.read_bytes(), {0, 2}, "cannot be opened|no decodable"),
     "clip_named.jpg": (lambda: CLIP.read_bytes(), {2}, "not a readable image"),
@@ -394,9 +410,3 @@ def test_byte_mutants_never_crash_or_leave_files(tmp_path):
             assert "error:" in record["stderr"], context
         assert path.read_bytes() == mutant, context
 
-
-def test_usage_error_is_an_error_record_in_json_mode(tmp_path, capfd):
-    code = cli.main([str(IMAGE), "-o", str(tmp_path / "o.capture.npz"), "--json-progress", "--stride", "0"])
-    record = json.loads(capfd.readouterr().out.splitlines()[-1])
-    assert code == 2 and record["event"] == "error" and record["exit_code"] == 2
-    assert "--stride" in record["message"] and "at least 1" in record["message"]
