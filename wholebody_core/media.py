@@ -25,7 +25,7 @@ VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".m
 MAX_IMAGE_PIXELS = 150_000_000   # larger frames are refused before decoding (memory)
 MAX_ASPECT_RATIO = 10            # long side / short side (the detector's tile count grows with it)
 MAX_FRAME_COUNT = 1_000_000      # a container stating more is corrupt or lying; decoding stops at the real end
-MAX_FPS = 1000.0
+MAX_FPS = 10_000.0               # beyond: a container time base (90000), not a frame rate
 DEFAULT_FPS = 30.0
 
 

@@ -32,6 +32,9 @@ from PIL import Image
 from bench.fuzz_media import mutate
 from wholebody_core import cli
 from wholebody_core.capture_format import read_capture
+from wholebody_core.errors import InputError
+from wholebody_core.media import FrameRange, MediaInfo
+from wholebody_core.pipeline import CaptureOptions, resolve_focal
 
 REPO = Path(__file__).resolve().parents[2]
 MEDIA = REPO / "tests" / "media"
@@ -115,6 +118,22 @@ def test_usage_error_is_an_error_record_in_json_mode(tmp_path, capfd):
     record = json.loads(capfd.readouterr().out.splitlines()[-1])
     assert code == 2 and record["event"] == "error" and record["exit_code"] == 2
     assert "--stride" in record["message"] and "at least 1" in record["message"]
+
+
+@pytest.mark.parametrize("frame_range,message", [
+    ((0, None, 0), "--stride"), ((-1, None, 1), "--start"), ((4, 4, 1), "--end")])
+def test_frame_range_validates_without_the_cli(frame_range, message):
+    with pytest.raises(InputError, match=message):
+        FrameRange(*frame_range)
+
+
+@pytest.mark.parametrize("focal", [
+    {"focal_px": float("nan")}, {"focal_px": float("inf")}, {"focal_mm": float("nan"), "sensor_mm": 36.0},
+    {"focal_mm": 50.0, "sensor_mm": float("inf")}, {"focal_mm": 50.0}])
+def test_focal_options_validate_without_the_cli(focal):
+    info = MediaInfo(IMAGE, False, 640, 480, 0.0, 1)
+    with pytest.raises(InputError, match="--focal"):
+        resolve_focal(info, CaptureOptions(**focal))
 
 
 # ---------------------------------------------------------------- the output path
