@@ -69,6 +69,7 @@ def write_error(path: str | os.PathLike, error: OSError) -> OutputError:
         errno.ENAMETOOLONG: "the name is too long for this file system (the temporary file written "
                             "first is 14 characters longer)",
         errno.EISDIR: f"{path} is a folder",
+        errno.ENOENT: "the folder does not accept new files (a special or vanished folder)",
     }.get(error.errno, error.strerror or str(error))
     return OutputError(f"cannot write {path.name} in the folder {folder}: {reason}; "
                        "choose another output folder or name (nothing was written).")
