@@ -25,12 +25,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import InputError, OutputError
+from .errors import InputError
 from .npz_io import write_npz_atomically
+from .output_path import CAPTURE_SUFFIX as SUFFIX, check_output_path
 from .skeleton import JOINT_NAMES, NUM_JOINTS, PARENTS
 
 FORMAT_VERSION = 1
-SUFFIX = ".capture.npz"
 
 MAX_FRAME_INDEX = 1_048_573      # scene frame = index + 1 <= Blender's MAXFRAME (1,048,574)
 MAX_FPS = 32767.0                # Blender's largest scene frame rate
@@ -311,25 +311,10 @@ def validate_capture(capture: Capture) -> None:
                                   "bug in the program that made it, please report it.") from None
 
 
-def check_output_path(path: str | os.PathLike, overwrite: bool) -> Path:
-    """Fails early (before any work) if ``path`` cannot be written."""
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise OutputError(f"{path} already exists; pass --overwrite to replace it or choose another name.")
-    if path.exists() and path.is_dir():
-        raise OutputError(f"{path} is a folder; give a file name ending in {SUFFIX}.")
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise OutputError(f"the folder {folder} does not exist; create it or choose another output path.")
-    if not os.access(folder, os.W_OK):
-        raise OutputError(f"the folder {folder} is not writable; choose another output path.")
-    return path
-
-
 def write_capture(path: str | os.PathLike, capture: Capture, *, overwrite: bool = False) -> Path:
     """Validates and writes ``capture`` atomically (temporary file, then rename)."""
     validate_capture(capture)
-    path = check_output_path(path, overwrite)
+    path = check_output_path(path, overwrite=overwrite, try_write=False)
     return write_npz_atomically(path, _to_arrays(capture))
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .errors import OutputError
 
-CAPTURE_SUFFIX = ".capture.npz"   # capture_format.SUFFIX; repeated here to keep this module numpy-free
+CAPTURE_SUFFIX = ".capture.npz"   # the one definition (capture_format.SUFFIX re-exports it); this module stays numpy-free
 
 
 def default_output_path(input_path: str | os.PathLike) -> Path:
