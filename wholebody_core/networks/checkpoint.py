@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import pickle
-import zipfile
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -45,6 +45,26 @@ def _listing(title: str, items: list[str]) -> str:
     return f"{len(items)} {title}: {shown}{more}"
 
 
+def _first_line(text: str, limit: int = 160) -> str:
+    line = re.sub(r"\x1b\[[0-9;]*m", "", text).strip().splitlines()[0] if text.strip() else "no detail"
+    return line if len(line) <= limit else line[:limit] + "..."
+
+
+def _load_error(path: Path, error: Exception, expected: str) -> ModelFileError:
+    """A ModelFileError for a file torch.load refused: pickled objects, or damage."""
+    text = str(error)
+    if isinstance(error, pickle.UnpicklingError) and "Unsupported global" in text:
+        found = next(line for line in text.splitlines() if "Unsupported global" in line)
+        what = re.search(r"GLOBAL (\S+)", found)
+        return ModelFileError(
+            f"{path} holds Python objects other than tensors ({what.group(1) if what else 'a class or function'}), "
+            f"so it was not loaded: only weights are accepted, for safety. Give {expected} as released, "
+            f"or re-save just its state dict with torch.save(model.state_dict(), path).")
+    return ModelFileError(
+        f"{path} is not a readable PyTorch checkpoint (truncated or corrupted: {type(error).__name__}: "
+        f"{_first_line(text)}). Download {expected} again.")
+
+
 def read_state_dict(path: str | Path, network: str) -> dict[str, torch.Tensor]:
     """The tensors of a checkpoint file, keys as saved (``module.`` not yet stripped).
 
@@ -56,16 +76,8 @@ def read_state_dict(path: str | Path, network: str) -> dict[str, torch.Tensor]:
         raise ModelFileError(f"Checkpoint file not found: {path}. Give the path of {expected}.")
     try:
         loaded = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as error:
-        raise ModelFileError(
-            f"{path} holds Python objects other than tensors, so it was not loaded (only weights are "
-            f"accepted, for safety: {str(error).splitlines()[0]}). Give {expected} as released, or "
-            f"re-save its state dict with torch.save(model.state_dict(), path).") from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError, UnicodeDecodeError) as error:
-        raise ModelFileError(
-            f"{path} is not a readable PyTorch checkpoint (truncated or corrupted: "
-            f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else 'no detail'}). "
-            f"Download {expected} again.") from None
+    except Exception as error:  # noqa: BLE001 - a damaged file can fail anywhere in the unpickler
+        raise _load_error(path, error, expected) from None
     state = loaded.get("network") if isinstance(loaded, Mapping) and "network" in loaded else loaded
     if not isinstance(state, Mapping) or not state or not all(
             isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()):
