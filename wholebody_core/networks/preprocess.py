@@ -90,3 +90,33 @@ def normalise_crop(patch_0_255: np.ndarray, config: NetworkConfig) -> torch.Tens
     std = torch.tensor(config.pixel_std, dtype=torch.float32)
     x = (x / config.pixel_scale - mean) / std
     return x.movedim(-1, -3).contiguous()
+
+
+def virtual_camera_in_image(bbox_xywh, config: NetworkConfig) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The network's virtual camera expressed in original-image pixels: (fx, fy), (cx, cy).
+
+    ``bbox_xywh`` is the processed box the crop was taken from. focal = (f / W_cam * w,
+    f / H_cam * h), principal point = (cx / W_cam * w + x0, cy / H_cam * h + y0), with
+    (H_cam, W_cam) the image the virtual focal is measured in (256x192 for Hand4Whole,
+    whose crop is 512x384 of the same box) (CHECKPOINTS.md §2.4, §5.5). A mesh placed
+    with the network's ``cam_trans`` projects onto the original image with this camera.
+    """
+    if config.virtual_focal is None or config.virtual_princpt is None:
+        raise ValueError(f"{config.name} has no virtual camera (its depth uses the real camera's focal).")
+    x, y, w, h = (float(v) for v in bbox_xywh)
+    cam_h, cam_w = config.virtual_camera_hw or config.input_shape_hw
+    focal = (config.virtual_focal[0] / cam_w * w, config.virtual_focal[1] / cam_h * h)
+    princpt = (config.virtual_princpt[0] / cam_w * w + x, config.virtual_princpt[1] / cam_h * h + y)
+    return focal, princpt
+
+
+def heatmap_to_image(joint_xy: np.ndarray, heatmap_hw: tuple[int, int], bbox_xywh) -> np.ndarray:
+    """(..., >=2) (x, y) in heatmap units of a crop -> (..., 2) original-image pixels.
+
+    u = x / W_hm * w + x0, v = y / H_hm * h + y0, the reference's mapping (the crop is
+    an unrotated scale-and-shift of the processed box). For Hand4Whole's ``joint_img``
+    use heatmap_hw = (8, 6); for RootNet's root, (64, 64).
+    """
+    xy = np.asarray(joint_xy, dtype=np.float64)
+    x0, y0, w, h = (float(v) for v in bbox_xywh)
+    return np.stack((xy[..., 0] / heatmap_hw[1] * w + x0, xy[..., 1] / heatmap_hw[0] * h + y0), axis=-1)

@@ -78,3 +78,22 @@ def test_rootnet_k_value_and_back_projection():
     reprojected = xyz[:2] / xyz[2] * np.array(focal) + np.array(princpt)
     np.testing.assert_allclose(reprojected, uv)
     np.testing.assert_allclose(xyz, [(200 - 320) / 1500 * 4000, (100 - 240) / 1400 * 4000, 4000])
+
+
+def test_virtual_camera_in_image_reprojects_the_crop_projection():
+    from wholebody_core.networks.preprocess import heatmap_to_image, virtual_camera_in_image
+    box = np.array([100.0, 40.0, 300.0, 400.0])  # processed, w/h = 0.75
+    for name, crop_hw in (("hand4whole", (256, 192)), ("pose2pose_body", (256, 192))):
+        config = get_network_config(name)
+        point = np.array([0.3, -0.2, 20.0])
+        f, c = config.virtual_focal, config.virtual_princpt
+        u_crop = point[0] / point[2] * f[0] + c[0]
+        v_crop = point[1] / point[2] * f[1] + c[1]
+        focal, princpt = virtual_camera_in_image(box, config)
+        u = point[0] / point[2] * focal[0] + princpt[0]
+        v = point[1] / point[2] * focal[1] + princpt[1]
+        # Same point: crop pixels scaled by box/crop size and shifted by the box corner.
+        np.testing.assert_allclose([u, v], [u_crop / crop_hw[1] * 300 + 100, v_crop / crop_hw[0] * 400 + 40])
+        np.testing.assert_allclose(heatmap_to_image(np.array([u_crop, v_crop]) * 6 / 192, (8, 6), box), [u, v])
+    with pytest.raises(ValueError, match="no virtual camera"):
+        virtual_camera_in_image(box, get_network_config("rootnet"))
