@@ -103,7 +103,8 @@ def _write_stubs(root: Path) -> Path:
     (tv / "ops" / "__init__.py").write_text(
         "import torch\nfrom torch import Tensor\n\n" + body
         + "\ndef roi_align(input, boxes, output_size, spatial_scale=1.0, sampling_ratio=-1, aligned=False):\n"
-          "    return _roi_align(input, boxes, spatial_scale, output_size[0], output_size[1], sampling_ratio, aligned)\n")
+          "    return _roi_align(input, boxes, spatial_scale, output_size[0], output_size[1],\n"
+          "                      sampling_ratio, aligned)\n")
     conversions = root / "site_tg" / "torchgeometry" / "core" / "conversions.py"
     text = conversions.read_text()
     for name in ("mask_d2", "mask_d0_d1", "mask_d0_nd1"):

@@ -1,6 +1,5 @@
 """Seeded forwards of every network: output shapes, ranges and the reference's wiring."""
 import numpy as np
-import pytest
 import torch
 
 from seeded_network_weights import seed_module_
