@@ -93,8 +93,13 @@ def rotmat_to_rotvec(rotmat: torch.Tensor) -> torch.Tensor:
 
 
 def rot6d_to_rotvec(rot6d: torch.Tensor) -> torch.Tensor:
-    """(..., 6) network 6D output -> (..., 3) axis-angle (see rot6d_to_rotmat)."""
-    return rotmat_to_rotvec(rot6d_to_rotmat(rot6d))
+    """(..., 6) network 6D output -> (..., 3) axis-angle (see rot6d_to_rotmat).
+
+    Computed in at least float32 (a half-precision network still gets accurate angles),
+    returned in the input's dtype.
+    """
+    work = rot6d if rot6d.dtype in (torch.float32, torch.float64) else rot6d.float()
+    return rotmat_to_rotvec(rot6d_to_rotmat(work)).to(rot6d.dtype)
 
 
 def sample_joint_features(feature: torch.Tensor, joint_xy: torch.Tensor) -> torch.Tensor:

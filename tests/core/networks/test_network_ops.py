@@ -174,3 +174,12 @@ def test_camera_translation_depth_is_k_sigmoid():
     np.testing.assert_allclose(trans[0], [0.1, -0.2, k / 2], rtol=1e-6)
     np.testing.assert_allclose(trans[1, 2], k, rtol=1e-6)
     assert k == pytest.approx(56.3819, abs=1e-4)
+
+
+def test_rot6d_to_rotvec_in_half_precision_is_computed_in_float32():
+    rot6d = torch.randn(50, 6, generator=torch.Generator().manual_seed(6))
+    full = ops.rot6d_to_rotvec(rot6d)
+    half = ops.rot6d_to_rotvec(rot6d.half())
+    assert half.dtype == torch.float16
+    np.testing.assert_allclose(half.float().numpy(), ops.rot6d_to_rotvec(rot6d.half().float()).numpy(), atol=2e-3)
+    assert torch.isfinite(half).all() and torch.all(full.norm(dim=-1) <= np.pi + 1e-6)
