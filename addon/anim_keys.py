@@ -11,7 +11,6 @@ import bpy
 import numpy as np
 
 
-
 def interpolation_value(name: str) -> int:
     """The enum value of a keyframe interpolation ('CONSTANT', 'LINEAR', ...) for ``foreach_set``."""
     return bpy.types.Keyframe.bl_rna.properties["interpolation"].enum_items[name].value
@@ -71,7 +70,9 @@ class ObjectActionWriter:
         Every key gets ``interpolation``, except the keys where ``constant_keys``
         ((N,) bool, optional) is true: those get CONSTANT (held until the next key).
         """
-        values = np.asarray(values, dtype=np.float32).reshape(len(frames), -1)
+        values = np.asarray(values, dtype=np.float32)
+        if values.ndim != 2:   # (N,) or (N, ...) -> (N, C); keeps (0, C) as it is
+            values = values.reshape(len(frames), -1)
         co = np.empty((len(frames), 2), dtype=np.float32)
         co[:, 0] = frames
         interpolation = np.full(len(frames), interpolation_value(interpolation), dtype=np.int32)
@@ -86,7 +87,10 @@ class ObjectActionWriter:
             points.add(len(frames))
             points.foreach_set("co", co.ravel())
             points.foreach_set("interpolation", interpolation)
-            fcurve.update()
+            if hasattr(points, "handles_recalc"):   # 4.4+: the frames are increasing, no sort needed
+                points.handles_recalc()
+            else:
+                fcurve.update()
 
 
 def action_fcurve_collections(action: bpy.types.Action) -> list:

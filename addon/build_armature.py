@@ -1,12 +1,14 @@
 """One SMPL-X armature per person, and its action (bone rest frames: axis_conversion)."""
 from __future__ import annotations
 
+import contextlib
+
 import bpy
 import numpy as np
 from mathutils import Matrix
 
 from ..wholebody_core.capture_format import Capture
-from ..wholebody_core.skeleton import JOINT_NAMES, PARENTS
+from ..wholebody_core.skeleton import JOINT_NAMES, NUM_JOINTS, PARENTS
 from . import axis_conversion, bone_frames, visibility
 from .anim_keys import ObjectActionWriter
 
@@ -16,34 +18,69 @@ FPS_PROPERTY = "wholebody_fps"
 
 def build_armature_object(name: str, rest_joints_model: np.ndarray,
                           collection: bpy.types.Collection) -> bpy.types.Object:
-    """A new armature object with the 55 SMPL-X bones in quaternion mode.
+    """A new armature object with the 55 SMPL-X bones in quaternion mode (see build_armature_objects)."""
+    return build_armature_objects([name], [rest_joints_model], collection)[0]
 
-    Bones run from each rest joint to its chain child, rolled by one rule
-    (``bone_frames``; rest matrices ``axis_conversion.model_frames_to_arm``).
+
+def build_armature_objects(names: list[str], rest_joints_models, collection: bpy.types.Collection) -> list:
+    """New armature objects, one per name, with the 55 SMPL-X bones in quaternion mode.
+
+    All of them get their bones in one multi-object edit-mode session: every
+    ``bpy.ops`` call updates the whole view layer, so one session per armature
+    made importing many people quadratic in their number.
+
+    Args:
+        names: the objects' (and armatures') names.
+        rest_joints_models: one (55, 3) array per name, metres, model frame.
     """
-    armature = bpy.data.armatures.new(name)
-    armature.display_type = "STICK"
-    obj = bpy.data.objects.new(name, armature)
-    collection.objects.link(obj)
+    objects = []
+    for name in names:
+        armature = bpy.data.armatures.new(name)
+        armature.display_type = "STICK"
+        obj = bpy.data.objects.new(name, armature)
+        collection.objects.link(obj)
+        objects.append(obj)
+    if not objects:
+        return objects
+    with _edit_mode(objects):
+        for obj, rest_joints_model in zip(objects, rest_joints_models):
+            add_edit_bones(obj.data.edit_bones, rest_joints_model)
+    for obj in objects:
+        for pose_bone in obj.pose.bones:
+            pose_bone.rotation_mode = "QUATERNION"
+    return objects
+
+
+@contextlib.contextmanager
+def _edit_mode(objects: list):
+    """``objects`` (armatures in the view layer) in edit mode together; selection and active restored."""
     view_layer = bpy.context.view_layer
     previous_active = view_layer.objects.active
-    previous_mode = previous_active.mode if previous_active is not None else "OBJECT"
-    if previous_mode != "OBJECT":
+    if previous_active is not None and previous_active.mode != "OBJECT":
         bpy.ops.object.mode_set(mode="OBJECT")
-    view_layer.objects.active = obj
+    previous_selected = list(view_layer.objects.selected)
+    for obj in previous_selected:
+        obj.select_set(False)
+    for obj in objects:
+        obj.select_set(True)
+    view_layer.objects.active = objects[0]
     bpy.ops.object.mode_set(mode="EDIT")
     try:
-        add_edit_bones(armature.edit_bones, rest_joints_model)
+        yield
     finally:
         bpy.ops.object.mode_set(mode="OBJECT")
+        for obj in objects:
+            obj.select_set(False)
+        for obj in previous_selected:
+            obj.select_set(True)
         view_layer.objects.active = previous_active
-    for pose_bone in obj.pose.bones:
-        pose_bone.rotation_mode = "QUATERNION"
-    return obj
 
 
 def add_edit_bones(edit_bones, rest_joints_model: np.ndarray) -> None:
     """Adds the 55 bones of ``bone_frames.rest_layout`` to an armature in edit mode.
+
+    Bones run from each rest joint to its chain child, rolled by one rule
+    (``bone_frames``; rest matrices ``axis_conversion.model_frames_to_arm``).
 
     Args:
         edit_bones: the armature's ``edit_bones``.
@@ -69,6 +106,43 @@ def capture_frame_numbers(frame_indices: np.ndarray) -> np.ndarray:
     return np.asarray(frame_indices, dtype=np.float64) + 1.0
 
 
+_FRAME_CHUNK = 4096
+
+
+def bone_quats_of_person(capture: Capture, person: int, valid: np.ndarray,
+                         frames_model: np.ndarray) -> np.ndarray:
+    """Every bone's ``rotation_quaternion`` keys on the valid frames, sign-continuous over time.
+
+    Computed in chunks of frames (the float64 maths of 100,000 frames at once
+    took about 650 MB); each chunk's signs continue the previous chunk's.
+
+    Args:
+        frames_model: (55, 3, 3) the bones' rest frames (``bone_frames.RestLayout.frames``).
+    Returns:
+        (N, 55, 4) float32, N = valid.sum().
+    """
+    index = np.flatnonzero(valid)
+    quats = np.empty((len(index), NUM_JOINTS, 4), dtype=np.float32)
+    previous = None
+    for start in range(0, len(index), _FRAME_CHUNK):
+        t = index[start:start + _FRAME_CHUNK]
+        full_pose = np.concatenate([
+            capture.global_orient[person, t][:, None],
+            capture.body_pose[person, t],
+            capture.jaw_pose[person, t][:, None],
+            capture.leye_pose[person, t][:, None],
+            capture.reye_pose[person, t][:, None],
+            capture.left_hand_pose[person, t],
+            capture.right_hand_pose[person, t],
+        ], axis=1)                                                       # (n, 55, 3)
+        chunk = axis_conversion.bone_quats_wxyz(full_pose, frames_model)  # (n, 55, 4)
+        if previous is not None:
+            chunk[:, np.sum(chunk[0] * previous, axis=-1) < 0.0] *= -1.0
+        previous = chunk[-1]
+        quats[start:start + len(t)] = chunk
+    return quats
+
+
 def write_person_action(obj: bpy.types.Object, action_name: str, capture: Capture,
                         person: int) -> bpy.types.Action:
     """Keys every bone's quaternion, the pelvis location and the confidence, on valid frames.
@@ -81,17 +155,8 @@ def write_person_action(obj: bpy.types.Object, action_name: str, capture: Captur
     all_frames = capture_frame_numbers(capture.frame_indices)
     frames = all_frames[valid]
     hold = visibility.holds_before_gap(valid)
-    full_pose = np.concatenate([
-        capture.global_orient[person][valid][:, None],
-        capture.body_pose[person][valid],
-        capture.jaw_pose[person][valid][:, None],
-        capture.leye_pose[person][valid][:, None],
-        capture.reye_pose[person][valid][:, None],
-        capture.left_hand_pose[person][valid],
-        capture.right_hand_pose[person][valid],
-    ], axis=1)                                                           # (N, 55, 3)
     frames_model = bone_frames.rest_layout(capture.rest_joints[person].astype(np.float64)).frames
-    quats = axis_conversion.bone_quats_wxyz(full_pose, frames_model)     # (N, 55, 4)
+    quats = bone_quats_of_person(capture, person, valid, frames_model)   # (N, 55, 4) float32
     locations = axis_conversion.pelvis_locations(
         capture.root_position[person][valid], capture.rest_joints[person, 0], frames_model[0])
 

@@ -13,7 +13,7 @@ from mathutils import Matrix
 
 from ..wholebody_core.capture_format import SUFFIX, Capture
 from . import axis_conversion, floor
-from .build_armature import (build_armature_object, capture_frame_numbers, write_body_visibility,
+from .build_armature import (build_armature_objects, capture_frame_numbers, write_body_visibility,
                              write_person_action)
 from .build_camera import build_camera, find_source, set_background
 from .default_body import build_default_body
@@ -132,10 +132,11 @@ def build_capture_scene(context: bpy.types.Context, capture: Capture, capture_pa
     if options.make_camera_active:
         scene.camera = camera
 
-    armatures, bodies, actions = [], [], []
-    for person in range(capture.num_people):
-        name = f"{stem}_person{int(capture.person_ids[person])}"
-        arm_obj = build_armature_object(name, capture.rest_joints[person].astype(np.float64), collection)
+    bodies, actions = [], []
+    names = [f"{stem}_person{int(person_id)}" for person_id in capture.person_ids]
+    armatures = build_armature_objects(
+        names, [rest.astype(np.float64) for rest in capture.rest_joints], collection)
+    for person, (name, arm_obj) in enumerate(zip(names, armatures)):
         arm_obj.matrix_world = Matrix(transform.tolist())
         arm_obj["wholebody_person_id"] = int(capture.person_ids[person])
         arm_obj["wholebody_capture"] = str(capture_path)
@@ -146,7 +147,6 @@ def build_capture_scene(context: bpy.types.Context, capture: Capture, capture_pa
             body_action = write_body_visibility(body_obj, f"{body_obj.name}_visibility", capture, person)
             if body_action is not None:
                 actions.append(body_action)
-        armatures.append(arm_obj)
     if options.set_scene_frames:
         _set_scene_frames(scene, capture)
     return ImportResult(collection, camera, armatures, bodies, actions,

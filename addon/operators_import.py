@@ -1,6 +1,7 @@
 """``bpy.ops.wholebody.import_capture``: a .capture.npz into the scene."""
 from __future__ import annotations
 
+import logging
 import os
 
 import bpy
@@ -10,6 +11,9 @@ from bpy_extras.io_utils import ImportHelper
 from ..wholebody_core.capture_format import read_capture
 from ..wholebody_core.errors import CaptureError
 from . import preferences
+from .import_rollback import SceneSnapshot
+
+log = logging.getLogger(__name__)
 
 BODY_ITEMS = [
     ("AUTO", "Auto", "The SMPL-X mesh when its model folder is set, else the default body"),
@@ -21,7 +25,14 @@ BODY_ITEMS = [
 
 def import_capture_file(context, filepath: str, *, use_floor: bool, body: str,
                         sensor_width_mm: float, source_path: str = ""):
-    """Reads (pure, may raise CaptureError) then builds (bpy). Returns the ImportResult."""
+    """Reads and checks (pure, may raise CaptureError), then builds (bpy). Returns the ImportResult.
+
+    The file is checked completely before the scene is touched. The import runs in
+    Object mode (switching to it from Pose, Edit or any other mode); if building
+    still fails, everything it created is removed and the scene's camera,
+    resolution, frame range, frame rate, active object and mode are restored
+    before the error propagates.
+    """
     from .import_scene import ImportOptions, build_capture_scene
 
     capture = read_capture(filepath)
@@ -32,7 +43,28 @@ def import_capture_file(context, filepath: str, *, use_floor: bool, body: str,
                            "preferences, or choose the default body.")
     options = ImportOptions(body=body, use_floor=use_floor, sensor_width_mm=sensor_width_mm,
                             source_path=source_path, smplx_model_path=model if body != "DEFAULT" else "")
-    return build_capture_scene(context, capture, filepath, options)
+    snapshot = SceneSnapshot.take(context)
+    try:
+        _object_mode(context)
+        return build_capture_scene(context, capture, filepath, options)
+    except BaseException:
+        try:
+            snapshot.restore(context)
+        except Exception:  # noqa: BLE001 - keep the first error; this one goes to the log
+            log.error("could not fully roll back the failed import", exc_info=True)
+        raise
+
+
+def _object_mode(context) -> None:
+    """Leaves Pose, Edit, Sculpt or any other mode: the import builds in Object mode."""
+    active = context.view_layer.objects.active
+    if active is None or context.mode == "OBJECT":
+        return
+    try:
+        bpy.ops.object.mode_set(mode="OBJECT")
+    except RuntimeError as error:
+        raise CaptureError(f"the active object {active.name!r} cannot leave {active.mode.title()} mode "
+                           f"({error}); switch to Object mode, then import again.") from None
 
 
 def report_import(report, result) -> None:
@@ -60,7 +92,7 @@ class WHOLEBODY_OT_import_capture(bpy.types.Operator, ImportHelper):
 
     @classmethod
     def poll(cls, context):
-        return context.scene is not None and (context.mode == "OBJECT")
+        return context.scene is not None
 
     def invoke(self, context, event):
         # the panel's button passes the capture it just made: import it without asking
@@ -78,6 +110,11 @@ class WHOLEBODY_OT_import_capture(bpy.types.Operator, ImportHelper):
                                          sensor_width_mm=self.sensor_width, source_path=self.source_path)
         except CaptureError as error:
             self.report({"ERROR"}, str(error))
+            return {"CANCELLED"}
+        except Exception as error:  # noqa: BLE001 - a bug: the scene is already rolled back; report, don't crash
+            log.error("importing %s failed", filepath, exc_info=True)
+            self.report({"ERROR"}, f"Import failed ({type(error).__name__}: {error}); the scene was left as it "
+                                   "was. This is a bug: please report it with the capture file.")
             return {"CANCELLED"}
         report_import(self.report, result)
         return {"FINISHED"}

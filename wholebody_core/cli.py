@@ -11,51 +11,118 @@ human messages and logs go to stderr.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
+import math
 import signal
 import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from .capture_format import SUFFIX, check_output_path, write_capture
-from .errors import CaptureCancelled, CaptureError
+from .capture_format import SUFFIX, write_capture
+from .errors import CaptureCancelled, CaptureError, OutputError
 from .maths.camera import DEFAULT_HORIZONTAL_FOV_DEG
 from .media import FrameRange, probe
+from .output_path import check_output_path, default_output_path, write_error
 from .pipeline import CaptureOptions, Progress, resolve_focal, run_capture
 
 log = logging.getLogger("wholebody_core")
 
+MAX_THREADS = 256
+FOCAL_PX_RANGE = (1.0, 1_000_000.0)     # from a fisheye's few pixels to a long lens on a huge frame
+FOCAL_MM_RANGE = (0.1, 10_000.0)
+SENSOR_MM_RANGE = (0.1, 1_000.0)        # a tiny phone sensor .. large format
+
+
+def whole_number(low: int, high: int | None = None) -> Callable[[str], int]:
+    """An argparse ``type``: an integer in [low, high] (no upper bound when ``high`` is None)."""
+    allowed = f"a whole number from {low} to {high}" if high is not None else f"a whole number of at least {low}"
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {allowed}, not {text!r}") from None
+        if value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"must be {allowed}, not {text!r}")
+        return value
+
+    return parse
+
+
+def _number_text(value: float) -> str:
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:g}"
+
+
+def _range_text(low_high: tuple[float, float]) -> str:
+    return f"{_number_text(low_high[0])} to {_number_text(low_high[1])}"
+
+
+def finite_number(low: float, high: float) -> Callable[[str], float]:
+    """An argparse ``type``: a finite float in [low, high] (NaN and infinities refused)."""
+    allowed = f"a number from {_range_text((low, high))}"
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {allowed}, not {text!r}") from None
+        if not (math.isfinite(value) and low <= value <= high):
+            raise argparse.ArgumentTypeError(f"must be {allowed}, not {text!r}")
+        return value
+
+    return parse
+
+
+class _ArgumentParser(argparse.ArgumentParser):
+    """argparse, keeping the last usage error's message for the ``--json-progress`` error record."""
+
+    usage_error: str | None = None
+
+    def error(self, message: str):
+        self.usage_error = message
+        super().error(message)
+
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _ArgumentParser(
         prog="wholebody-capture",
         description="Capture every person in an image or video as SMPL-X whole-body motion "
                     f"(a {SUFFIX} file for the Blender add-on).",
     )
     parser.add_argument("input", type=Path, help="image (jpg, png, ...) or video (mp4, mov, avi, mkv, webm)")
     parser.add_argument("-o", "--output", type=Path,
-                        help=f"capture file to write (default: INPUT with {SUFFIX})")
+                        help=f"capture file to write (default: INPUT's name with {SUFFIX} instead of its suffix)")
     focal = parser.add_argument_group("camera (default: the 35 mm-equivalent focal length in the file's metadata, "
                                       f"else a horizontal field of view of {DEFAULT_HORIZONTAL_FOV_DEG:g} degrees)")
-    focal.add_argument("--focal", type=float, metavar="PX", help="focal length in pixels")
-    focal.add_argument("--focal-mm", type=float, metavar="MM", help="lens focal length in mm (with --sensor-mm)")
-    focal.add_argument("--sensor-mm", type=float, metavar="MM", help="sensor width in mm (with --focal-mm)")
-    parser.add_argument("--max-people", type=int, default=10, metavar="N", help="most people per frame (default 10)")
-    parser.add_argument("--start", type=int, default=0, metavar="F", help="first frame (default 0)")
-    parser.add_argument("--end", type=int, default=None, metavar="F", help="stop before this frame (default: the end)")
-    parser.add_argument("--stride", type=int, default=1, metavar="S", help="capture every S-th frame (default 1)")
+    focal.add_argument("--focal", type=finite_number(*FOCAL_PX_RANGE), metavar="PX",
+                       help=f"focal length in pixels ({_range_text(FOCAL_PX_RANGE)})")
+    focal.add_argument("--focal-mm", type=finite_number(*FOCAL_MM_RANGE), metavar="MM",
+                       help=f"lens focal length in mm ({_range_text(FOCAL_MM_RANGE)}; with --sensor-mm)")
+    focal.add_argument("--sensor-mm", type=finite_number(*SENSOR_MM_RANGE), metavar="MM",
+                       help=f"sensor width in mm ({_range_text(SENSOR_MM_RANGE)}; with --focal-mm)")
+    parser.add_argument("--max-people", type=whole_number(1), default=10, metavar="N",
+                        help="most people per frame (at least 1, default 10)")
+    parser.add_argument("--start", type=whole_number(0), default=0, metavar="F", help="first frame (default 0)")
+    parser.add_argument("--end", type=whole_number(1), default=None, metavar="F",
+                        help="stop before this frame, greater than --start (default: the end)")
+    parser.add_argument("--stride", type=whole_number(1), default=1, metavar="S",
+                        help="capture every S-th frame (at least 1, default 1)")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     parser.add_argument("--smplx-model", type=Path, metavar="PATH",
                         help="folder or .npz file of your SMPL-X model (optional; never bundled)")
-    parser.add_argument("--smoothing", type=float, default=0.5, metavar="S",
+    parser.add_argument("--smoothing", type=finite_number(0.0, 1.0), default=0.5, metavar="S",
                         help="temporal smoothing strength 0 (off) .. 1 (strong), default 0.5")
     parser.add_argument("--no-hands", action="store_true", help="skip the hand models")
     parser.add_argument("--no-face", action="store_true", help="skip the face and iris models")
-    parser.add_argument("--threads", type=int, default=2, metavar="N", help="CPU threads for the networks")
-    parser.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    parser.add_argument("--threads", type=whole_number(1, MAX_THREADS), default=2, metavar="N",
+                        help=f"CPU threads for the networks (1 to {MAX_THREADS}, default 2)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace an existing output file (never the input itself)")
     out = parser.add_mutually_exclusive_group()
     out.add_argument("--quiet", action="store_true", help="print only errors")
     out.add_argument("--json-progress", action="store_true",
@@ -97,17 +164,42 @@ class _Reporter:
             sys.stderr.flush()
 
 
-def _install_cancel_handlers(cancel: threading.Event) -> None:
+def check_option_combinations(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Usage errors (exit 2) that span several options."""
+    if args.end is not None and args.end <= args.start:
+        parser.error(f"argument --end: must be greater than --start ({args.start}), not {args.end}")
+    if (args.focal_mm is None) != (args.sensor_mm is None):
+        parser.error("arguments --focal-mm and --sensor-mm go together: give both (millimetres) or neither")
+    if args.focal is not None and args.focal_mm is not None:
+        parser.error("argument --focal: give either --focal or --focal-mm with --sensor-mm, not both")
+
+
+@contextlib.contextmanager
+def _cancel_on_signals(cancel: threading.Event) -> Iterator[None]:
+    """SIGINT and SIGTERM set ``cancel`` (the capture stops at the next frame); the previous
+    handlers come back afterwards, so ``main`` can be called in-process."""
     def handler(signum, frame):  # noqa: ARG001 - signal handler signature
         cancel.set()
 
-    signal.signal(signal.SIGINT, handler)
-    signal.signal(signal.SIGTERM, handler)
+    previous = {signum: signal.signal(signum, handler) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Runs the command line; returns the exit code (argparse's usage errors included)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+        check_option_combinations(parser, args)
+    except SystemExit as exit_request:   # usage error (2) or --help (0): argparse printed the message
+        code = exit_request.code if isinstance(exit_request.code, int) else 2
+        if code and getattr(parser, "usage_error", None) and "--json-progress" in (sys.argv[1:] if argv is None else argv):
+            _Reporter("json").event(event="error", message=parser.usage_error, exit_code=code)
+        return code
     mode = "json" if args.json_progress else "quiet" if args.quiet else "bar"
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING if mode != "bar" else logging.INFO,
@@ -115,9 +207,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     reporter = _Reporter(mode)
     cancel = threading.Event()
-    _install_cancel_handlers(cancel)
     try:
-        return _run(args, reporter, cancel)
+        with _cancel_on_signals(cancel):
+            return _run(args, reporter, cancel)
     except CaptureCancelled as error:
         reporter.event(event="error", message=str(error), exit_code=error.exit_code)
         reporter.message(f"\ncancelled: {error}")
@@ -138,8 +230,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace, reporter: _Reporter, cancel: threading.Event) -> int:
-    output = args.output or args.input.with_name(args.input.name.split(".")[0] + SUFFIX)
-    check_output_path(output, args.overwrite)
+    output = args.output or default_output_path(args.input)
+    check_output_path(output, input_path=args.input, overwrite=args.overwrite)
     info = probe(args.input)
     options = CaptureOptions(
         focal_px=args.focal, focal_mm=args.focal_mm, sensor_mm=args.sensor_mm,
@@ -160,7 +252,7 @@ def _run(args: argparse.Namespace, reporter: _Reporter, cancel: threading.Event)
     if cancel.is_set():
         raise CaptureCancelled("capture cancelled; no file was written.")
     capture = result.capture
-    path = write_capture(output, capture, overwrite=args.overwrite).resolve()
+    path = _write(output, capture, args)
     people = capture.num_people
     if people == 0:
         message = (f"nobody was found in {info.path.name}; wrote an empty capture to {path}. "
@@ -170,3 +262,14 @@ def _run(args: argparse.Namespace, reporter: _Reporter, cancel: threading.Event)
     reporter.event(event="done", output=str(path), people=people, frames=capture.num_frames, message=message)
     reporter.message(message)
     return 0
+
+
+def _write(output: Path, capture, args: argparse.Namespace) -> Path:
+    """Writes the capture atomically; a file-system error becomes an OutputError naming the folder."""
+    check_output_path(output, input_path=args.input, overwrite=args.overwrite, try_write=False)
+    try:
+        return write_capture(output, capture, overwrite=args.overwrite).resolve()
+    except OutputError:
+        raise
+    except OSError as error:   # the temporary file was removed by write_npz_atomically
+        raise write_error(output, error) from error

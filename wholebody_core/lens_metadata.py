@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import struct
+import warnings
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
@@ -56,8 +57,10 @@ def _exif_focal_35mm(path: Path):
     except ImportError:       # the core's environment has Pillow; without it, no EXIF
         _log.debug("Pillow is not installed: EXIF focal lengths are not read")
         return None
-    with Image.open(path) as image:
-        return image.getexif().get_ifd(_EXIF_IFD).get(_FOCAL_LENGTH_IN_35MM_FILM)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")   # DecompressionBombWarning: media.py limits the size, no pixels decoded here
+        with Image.open(path) as image:
+            return image.getexif().get_ifd(_EXIF_IFD).get(_FOCAL_LENGTH_IN_35MM_FILM)
 
 
 def _boxes(file: BinaryIO, start: int, end: int) -> Iterator[tuple[bytes, int, int]]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import shutil
 import time
 from collections.abc import Callable
@@ -92,12 +93,14 @@ def resolve_focal(info: MediaInfo, options: CaptureOptions) -> tuple[float, str]
     --sensor-mm, the 35 mm-equivalent focal length in the file's metadata (EXIF, QuickTime keys),
     the documented default field of view."""
     if options.focal_px is not None:
-        if options.focal_px <= 0:
-            raise InputError("--focal must be a positive focal length in pixels.")
+        if not math.isfinite(options.focal_px) or options.focal_px <= 0:
+            raise InputError("--focal must be a positive, finite focal length in pixels.")
         return options.focal_px, "--focal"
     if options.focal_mm is not None or options.sensor_mm is not None:
-        if not options.focal_mm or not options.sensor_mm or options.focal_mm <= 0 or options.sensor_mm <= 0:
-            raise InputError("--focal-mm and --sensor-mm go together and must both be positive (millimetres).")
+        if not all(value is not None and math.isfinite(value) and value > 0
+                   for value in (options.focal_mm, options.sensor_mm)):
+            raise InputError("--focal-mm and --sensor-mm go together and must both be positive, finite "
+                             "numbers (millimetres).")
         return camera.focal_px_from_mm(options.focal_mm, options.sensor_mm, info.width), \
             f"{options.focal_mm:g} mm lens on a {options.sensor_mm:g} mm sensor"
     if info.focal_35mm is not None:

@@ -84,3 +84,13 @@ def test_written_file_has_the_usual_permissions(tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask   # not the temporary file's 0o600
+
+
+def test_writer_says_when_the_output_folder_is_a_file(tmp_path):
+    """The writer and the CLI share one output check (output_path): a parent that is a
+    file is named as a file, not as a missing folder."""
+    not_a_folder = tmp_path / "notes.txt"
+    not_a_folder.write_text("user's file")
+    with pytest.raises(OutputError, match="is a file, not a folder"):
+        write_capture(not_a_folder / "out.capture.npz", _capture())
+    assert not_a_folder.read_text() == "user's file"

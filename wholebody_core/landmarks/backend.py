@@ -126,7 +126,6 @@ class MediapipeTfliteBackend:
         self.last_detector_ran = False
         self.last_body_runs = 0
         self._body_runs = 0
-        self._appearance_of: dict[int, np.ndarray] = {}  # this frame's descriptors by id(body)
 
     # -- people -------------------------------------------------------------
     def _detection_covered(self, det: PersonDetection, accepted) -> bool:
@@ -142,12 +141,16 @@ class MediapipeTfliteBackend:
             return False
         return bool(accepted) and bool(np.any(iou_xyxy(det.bbox_xyxy, np.stack([a[1] for a in accepted])) > 0.5))
 
-    def _appearance(self, image_rgb, body: BodyLandmarks) -> np.ndarray:
-        """The body's clothing descriptor, computed once per body per frame."""
-        key = id(body)
-        if key not in self._appearance_of:
-            self._appearance_of[key] = appearance_descriptor(image_rgb, body.points_px)
-        return self._appearance_of[key]
+    @staticmethod
+    def _appearance(image_rgb, body: BodyLandmarks) -> np.ndarray:
+        """The body's clothing descriptor, computed once and kept on the body itself.
+
+        (Not in a cache keyed by ``id(body)``: bodies rejected mid-frame are freed and
+        CPython hands their ids to new bodies, which then took a dead body's clothes,
+        depending on memory layout; two runs of the same clip differed.)"""
+        if body.appearance is None:
+            body.appearance = appearance_descriptor(image_rgb, body.points_px)
+        return body.appearance
 
     def _running_appearance(self, image_rgb, body: BodyLandmarks,
                             tracked: PersonObservation | None) -> np.ndarray:
@@ -305,7 +308,6 @@ class MediapipeTfliteBackend:
         timings = {"detector": 0.0, "pose": 0.0, "hands": 0.0, "face": 0.0, "iris": 0.0}
         self.last_detector_ran = False
         self._body_runs = 0
-        self._appearance_of = {}
         accepted: list[tuple[BodyLandmarks, np.ndarray, float]] = []
         sources: list[PersonObservation | None] = []
         # tracked people, the largest (usually the nearest, in front) first

@@ -58,6 +58,7 @@ class BodyLandmarks:
     world_cam: np.ndarray      # (33, 3) metres, camera-aligned axes, origin mid-hip
     next_roi: RotatedRect      # MediaPipe's tracking ROI for the next frame
     mask_logits: np.ndarray | None = None  # (256, 256) person segmentation in the crop (logits)
+    appearance: np.ndarray | None = None   # (D,) clothing descriptor (tracking/appearance.py), once computed
 
 
 def roi_from_aux_points(aux_px: np.ndarray) -> RotatedRect:
