@@ -217,8 +217,8 @@ def check_map(mapping: dict[str, str], bone_names) -> None:
                              "pick one of its bones in the Retarget list.")
     missing = missing_required(mapping)
     if missing:
-        raise InputError(f"required bone {missing[0]!r} is not mapped (also missing: "
-                         f"{', '.join(missing[1:]) or 'nothing else'}); choose the target bone for it "
+        also = f" (also unmapped: {', '.join(missing[1:])})" if len(missing) > 1 else ""
+        raise InputError(f"required bone {missing[0]!r} is not mapped{also}; choose the target bone for it "
                          "in the Retarget list, or load a preset that maps it.")
 
 
