@@ -118,94 +118,140 @@ def _fps(scene) -> float:
     return scene.render.fps / scene.render.fps_base
 
 
-def retarget(context, source, target, mapping: dict, options: RetargetOptions) -> RetargetResult:
-    """Bakes the source's motion onto ``target`` (a new action); see the module docstring."""
+@dataclasses.dataclass
+class RetargetSetup:
+    """Both rigs read and lined up (what the bake and the live constraints share). J source joints read,
+    M of them mapped; world = the scene."""
+
+    joints: list                       # source joints read: the mapped ones, then helpers (hips, shoulders, feet)
+    mapped: list                       # the mapped joints, in ``joints`` order
+    bone_of: dict                      # mapped joint -> target bone index in ``rig``
+    feet: list                         # mapped foot joints (ankles, balls) the floor is measured with
+    src_world: np.ndarray              # (T, J, 4, 4) source bones on each frame
+    src_rest: np.ndarray               # (J, 4, 4) source bones at rest
+    rig: solve.TargetRig
+    tgt_obj: np.ndarray                # (4, 4) the target's matrix_world
+    body_src: np.ndarray               # (3, 3) rest body frames (left, up, forward)
+    body_tgt: np.ndarray
+    src_rest_rot: np.ndarray           # (M, 3, 3) rest world rotations of the mapped bones
+    tgt_rest_rot: np.ndarray
+    align: np.ndarray                  # (M, 3, 3) C of retarget_solve
+    ratio: float                       # root-motion scale
+    source_floor: float
+    target_floor: float
+    hips_offset: np.ndarray            # (3,) the target's hip midpoint = hips_offset + ratio * the source's
+
+    def src_head(self, joint: str, rest: bool = False) -> np.ndarray:
+        """(T, 3), or (3,) at rest: a source bone's head in the world."""
+        return (self.src_rest if rest else self.src_world)[..., self.joints.index(joint), :3, 3]
+
+    def tgt_head(self, joint: str) -> np.ndarray:
+        """(3,) the rest head of the target bone mapped to ``joint``, in the world."""
+        return (self.tgt_obj @ self.rig.rest[self.bone_of[joint]])[:3, 3]
+
+    def above_lowest(self, joint: str, source: bool) -> float:
+        """Rest height of ``joint`` (or ``"hips"``, their midpoint) above the lowest foot joint, along the
+        rest body's up."""
+        head = (lambda j: self.src_head(j, True)) if source else self.tgt_head
+        up = (self.body_src if source else self.body_tgt)[:, 1]
+        point = 0.5 * (head("left_hip") + head("right_hip")) if joint == "hips" else head(joint)
+        return float(max(np.dot(point - head(j), up) for j in self.feet))
+
+    def hips_source(self) -> np.ndarray:
+        """(T, 3) the source's hip-joint midpoint on each frame."""
+        return 0.5 * (self.src_head("left_hip") + self.src_head("right_hip"))
+
+
+def prepare(context, source, target, mapping: dict, options: RetargetOptions) -> RetargetSetup:
+    """Checks the input, reads the source over the frame range and both rests, lines them up."""
     check_inputs(source, target, mapping)
     if options.frame_end < options.frame_start:
         raise InputError(f"the frame range {options.frame_start}..{options.frame_end} is empty; "
                          "set End at or after Start.")
-    warnings = []
-    frames = np.arange(options.frame_start, options.frame_end + 1)
     joints = list(mapping)
     for j in ("left_hip", "right_hip", "left_shoulder", "right_shoulder") + _FOOT_JOINTS:
         if j not in joints and j in source.data.bones:
             joints.append(j)
-    jidx = {j: k for k, j in enumerate(joints)}
-    src_world = _read_source(context, source, joints, frames)                         # (T, J, 4, 4)
+    frames = np.arange(options.frame_start, options.frame_end + 1)
+    src_world = _read_source(context, source, joints, frames)
     src_rest = np.array([np.array(source.matrix_world) @ np.array(source.data.bones[j].matrix_local)
                          for j in joints])
     rig = _target_rig(target)
-    tgt_obj = np.array(target.matrix_world)
-    tgt_rest_world = tgt_obj @ rig.rest
     mapped = [j for j in joints if j in mapping]
-    bone_of = {j: rig.index(mapping[j]) for j in mapped}
+    setup = RetargetSetup(
+        joints=joints, mapped=mapped, bone_of={j: rig.index(mapping[j]) for j in mapped},
+        feet=[j for j in _FOOT_JOINTS if j in mapping], src_world=src_world, src_rest=src_rest, rig=rig,
+        tgt_obj=np.array(target.matrix_world), body_src=None, body_tgt=None, src_rest_rot=None,
+        tgt_rest_rot=None, align=None, ratio=1.0, source_floor=0.0, target_floor=0.0, hips_offset=None)
+    torso = ("left_hip", "right_hip", "left_shoulder", "right_shoulder")
+    setup.body_src = solve.body_frame(*(setup.src_head(j, True) for j in torso))
+    setup.body_tgt = solve.body_frame(*(setup.tgt_head(j) for j in torso))
+    setup.src_rest_rot = solve.rotation_part(src_rest[[joints.index(j) for j in mapped]])
+    setup.tgt_rest_rot = solve.rotation_part(setup.tgt_obj @ rig.rest[[setup.bone_of[j] for j in mapped]])
+    setup.align = solve.rest_alignments(setup.src_rest_rot, setup.tgt_rest_rot, setup.body_src,
+                                        setup.body_tgt, np.array([j == "pelvis" for j in mapped]))
+    # Root motion: the target's hip joints follow the source's, scaled by the ratio of hip heights.
+    src_feet_z = np.stack([setup.src_head(j)[:, 2] for j in setup.feet], axis=1)       # (T, F)
+    setup.source_floor = float(np.percentile(src_feet_z.min(axis=1), 5))
+    setup.target_floor = float(min(setup.tgt_head(j)[2] for j in setup.feet))
+    if options.scale_root:
+        setup.ratio = setup.above_lowest("hips", False) / setup.above_lowest("hips", True)
+    hips_first = setup.hips_source()[0]
+    hips_tgt_rest = 0.5 * (setup.tgt_head("left_hip") + setup.tgt_head("right_hip"))
+    anchor = hips_tgt_rest[:2] if options.placement == "TARGET" else hips_first[:2]
+    setup.hips_offset = np.array([*(anchor - setup.ratio * hips_first[:2]),
+                                  setup.target_floor - setup.ratio * setup.source_floor])
+    return setup
 
-    def src_head(j, rest=False):
-        return (src_rest if rest else src_world)[..., jidx[j], :3, 3]
 
-    def tgt_head(j):
-        return tgt_rest_world[bone_of[j], :3, 3]
+def root_head_world(setup: RetargetSetup, world_rot: np.ndarray) -> np.ndarray:
+    """(T, 3) where the target's hips bone head goes so that its hip joints' midpoint lands on
+    ``hips_offset + ratio * source hips`` (``world_rot``: (T, M, 3, 3) the mapped bones' rotations)."""
+    k = setup.mapped.index("pelvis")
+    root = setup.bone_of["pelvis"]
+    hips_tgt_rest = 0.5 * (setup.tgt_head("left_hip") + setup.tgt_head("right_hip"))
+    delta = world_rot[:, k] @ setup.tgt_rest_rot[k].T
+    goal = setup.hips_offset + setup.ratio * setup.hips_source()
+    return goal - np.einsum("tij,j->ti", delta, hips_tgt_rest - (setup.tgt_obj @ setup.rig.rest[root])[:3, 3])
 
-    body_src = solve.body_frame(*(src_head(j, True) for j in ("left_hip", "right_hip",
-                                                               "left_shoulder", "right_shoulder")))
-    body_tgt = solve.body_frame(*(tgt_head(j) for j in ("left_hip", "right_hip",
-                                                        "left_shoulder", "right_shoulder")))
-    src_rest_rot = solve.rotation_part(src_rest[[jidx[j] for j in mapped]])
-    tgt_rest_rot = solve.rotation_part(tgt_rest_world[[bone_of[j] for j in mapped]])
-    align = solve.rest_alignments(src_rest_rot, tgt_rest_rot, body_src, body_tgt,
-                                  np.array([j == "pelvis" for j in mapped]))
-    world_rot = solve.target_world_rotations(solve.rotation_part(src_world[:, [jidx[j] for j in mapped]]),
-                                             src_rest_rot, align, tgt_rest_rot)       # (T, M, 3, 3)
+
+def retarget(context, source, target, mapping: dict, options: RetargetOptions) -> RetargetResult:
+    """Bakes the source's motion onto ``target`` (a new action); see the module docstring."""
+    setup = prepare(context, source, target, mapping, options)
+    frames = np.arange(options.frame_start, options.frame_end + 1)
+    rig, tgt_obj, bone_of = setup.rig, setup.tgt_obj, setup.bone_of
+    world_rot = solve.target_world_rotations(
+        solve.rotation_part(setup.src_world[:, [setup.joints.index(j) for j in setup.mapped]]),
+        setup.src_rest_rot, setup.align, setup.tgt_rest_rot)                          # (T, M, 3, 3)
     obj_rot = solve.rotation_part(tgt_obj)
-    rot_arm = {bone_of[j]: obj_rot.T @ world_rot[:, k] for k, j in enumerate(mapped)}
-
-    # Root motion: the target's hip joints follow the source's, scaled by the ratio of hip heights
-    # (hip joints above the lowest foot joint, along each rest body's up).
-    feet = [j for j in _FOOT_JOINTS if j in mapping and j in jidx]
-    src_feet_z = np.stack([src_head(j)[:, 2] for j in feet], axis=1)                  # (T, F)
-    source_floor = float(np.percentile(src_feet_z.min(axis=1), 5))
-    target_floor = float(min(tgt_head(j)[2] for j in feet))
-
-    def above_lowest(head, up, joint):
-        """Rest height of ``joint`` (or the hips' midpoint) above the lowest foot joint, along the body's up."""
-        point = 0.5 * (head("left_hip") + head("right_hip")) if joint == "hips" else head(joint)
-        return float(max(np.dot(point - head(j), up) for j in feet))
-    ratio = (above_lowest(tgt_head, body_tgt[:, 1], "hips") /
-             above_lowest(lambda j: src_head(j, True), body_src[:, 1], "hips") if options.scale_root else 1.0)
-    hips_src = 0.5 * (src_head("left_hip") + src_head("right_hip"))                   # (T, 3)
-    hips_tgt_rest = 0.5 * (tgt_head("left_hip") + tgt_head("right_hip"))
-    anchor = hips_tgt_rest[:2] if options.placement == "TARGET" else hips_src[0, :2]
-    hips_goal = np.empty_like(hips_src)
-    hips_goal[:, :2] = anchor + ratio * (hips_src[:, :2] - hips_src[0, :2])
-    hips_goal[:, 2] = target_floor + ratio * (hips_src[:, 2] - source_floor)
-    root = bone_of["pelvis"]
-    k_root = mapped.index("pelvis")
-    root_delta = world_rot[:, k_root] @ tgt_rest_rot[k_root].T                         # world rotation change
-    root_head = hips_goal - np.einsum("tij,j->ti", root_delta, hips_tgt_rest - tgt_rest_world[root, :3, 3])
+    rot_arm = {bone_of[j]: obj_rot.T @ world_rot[:, k] for k, j in enumerate(setup.mapped)}
     inv_obj = np.linalg.inv(tgt_obj)
-    root_head_arm = root_head @ inv_obj[:3, :3].T + inv_obj[:3, 3]
+    root_head_arm = root_head_world(setup, world_rot) @ inv_obj[:3, :3].T + inv_obj[:3, 3]
+    root = bone_of["pelvis"]
     pose = solve.pose_matrices(rig, rot_arm, root, root_head_arm)
 
     contacts = {}
     fps = _fps(context.scene)
-    floor_near = solve.local_floor(src_feet_z.min(axis=1), max(2, int(round(0.5 * fps))))
+    lowest = np.stack([setup.src_head(j)[:, 2] for j in setup.feet], axis=1).min(axis=1)
+    floor_near = solve.local_floor(lowest, max(2, int(round(0.5 * fps))))
     if options.lock_feet:
         for side, (hip, knee, ankle, ball) in _LEG.items():
-            low = src_head(ankle) if ball not in jidx else np.where(
-                (src_head(ball)[:, 2] < src_head(ankle)[:, 2])[:, None], src_head(ball), src_head(ankle))
+            low = setup.src_head(ankle) if ball not in setup.joints else np.where(
+                (setup.src_head(ball)[:, 2] < setup.src_head(ankle)[:, 2])[:, None],
+                setup.src_head(ball), setup.src_head(ankle))
             contacts[side] = solve.foot_contacts(low, floor_near, fps,
                                                  options.contact_height_m, options.contact_speed_mps)
             _lock_foot(rig, pose, rot_arm, tgt_obj, bone_of, (hip, knee, ankle), contacts[side],
-                       src_head(ankle), above_lowest(lambda j: src_head(j, True), body_src[:, 1], ankle),
-                       above_lowest(tgt_head, body_tgt[:, 1], ankle), source_floor, target_floor, ratio)
+                       setup.src_head(ankle), setup.above_lowest(ankle, True), setup.above_lowest(ankle, False),
+                       setup.source_floor, setup.target_floor, setup.ratio)
         pose = solve.pose_matrices(rig, rot_arm, root, root_head_arm)
 
-    for j in mapped:
-        if len(target.pose.bones[mapping[j]].constraints):
-            warnings.append(f"{mapping[j]} has constraints, which may override the retargeted keys")
+    warnings = [f"{mapping[j]} has constraints, which may override the retargeted keys"
+                for j in setup.mapped if len(target.pose.bones[mapping[j]].constraints)]
     action, previous = _bake(target, rig, pose, sorted(rot_arm), root, frames,
                              options.action_name or f"{target.name}_retarget_{source.name}")
-    return RetargetResult(action, previous, frames, float(ratio), contacts, source_floor, target_floor, warnings)
+    return RetargetResult(action, previous, frames, float(setup.ratio), contacts, setup.source_floor,
+                          setup.target_floor, warnings)
 
 
 def _lock_foot(rig, pose, rot_arm, tgt_obj, bone_of, leg, contact, src_ankle, src_ankle_rest_height,
