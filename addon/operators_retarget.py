@@ -106,6 +106,7 @@ class WHOLEBODY_OT_retarget(bpy.types.Operator):
 
     def execute(self, context):
         from .retarget import RetargetOptions, retarget
+        from .retarget_live import add_live
 
         settings = context.scene.wholebody_retarget
         scene = context.scene
@@ -114,10 +115,17 @@ class WHOLEBODY_OT_retarget(bpy.types.Operator):
                                   placement=settings.placement, contact_height_m=settings.contact_height,
                                   contact_speed_mps=settings.contact_speed)
         try:
-            result = retarget(context, settings.source, settings.target, bone_map(settings), options)
+            if settings.use_live:
+                helper = add_live(context, settings.source, settings.target, bone_map(settings), options)
+            else:
+                result = retarget(context, settings.source, settings.target, bone_map(settings), options)
         except CaptureError as error:
             self.report({"ERROR"}, str(error))
             return {"CANCELLED"}
+        if settings.use_live:
+            self.report({"INFO"}, f"{settings.target.name!r} now follows {settings.source.name!r} live "
+                                  f"(constraints, helper {helper.name!r}); Restore removes them")
+            return {"FINISHED"}
         for warning in result.warnings:
             self.report({"WARNING"}, warning)
         kept = f"; the previous action {result.previous_action.name!r} is kept" if result.previous_action else ""
@@ -127,19 +135,26 @@ class WHOLEBODY_OT_retarget(bpy.types.Operator):
 
 
 class WHOLEBODY_OT_retarget_restore_action(bpy.types.Operator):
-    """Give the target back the action it had before the last retarget"""
+    """Give the target back the action it had before the last retarget, and remove live-retarget constraints"""
 
     bl_idname = "wholebody.retarget_restore_action"
     bl_label = "Restore previous action"
     bl_options = {"REGISTER", "UNDO"}
 
     def execute(self, context):
-        from .retarget import restore_previous_action
+        from .retarget import PREVIOUS_ACTION_PROPERTY, restore_previous_action
+        from .retarget_live import remove_live
 
         try:
-            action = restore_previous_action(_target(context))
+            target = _target(context)
+            removed = remove_live(target)
+            restored, action = False, None
+            if PREVIOUS_ACTION_PROPERTY in target or not removed:
+                action, restored = restore_previous_action(target), True
         except CaptureError as error:
             self.report({"ERROR"}, str(error))
             return {"CANCELLED"}
-        self.report({"INFO"}, f"Restored {action.name!r}")
+        done = ([f"restored {action.name!r}" if action else "removed the retarget action"] if restored else []) + (
+            ["removed the live constraints"] if removed else [])
+        self.report({"INFO"}, " and ".join(done).capitalize())
         return {"FINISHED"}

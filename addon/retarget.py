@@ -28,7 +28,8 @@ from . import retarget_map, retarget_solve as solve
 from .anim_keys import ObjectActionWriter
 
 log = logging.getLogger(__name__)
-PREVIOUS_ACTION_PROPERTY = "wholebody_previous_action"
+PREVIOUS_ACTION_PROPERTY = "wholebody_previous_action"   # on the target: its action before retargeting
+RETARGET_ACTION_PROPERTY = "wholebody_retarget"         # on the actions a retarget made
 _FOOT_JOINTS = ("left_ankle", "right_ankle", "left_foot", "right_foot")
 _LEG = {"left": ("left_hip", "left_knee", "left_ankle", "left_foot"),
         "right": ("right_hip", "right_knee", "right_ankle", "right_foot")}
@@ -289,9 +290,11 @@ def _bake(target, rig, pose, bones: list, root: int, frames: np.ndarray, name: s
     previous = animation_data.action if animation_data is not None else None
     if previous is not None:
         previous.use_fake_user = True
-        target[PREVIOUS_ACTION_PROPERTY] = previous.name
+    if previous is None or RETARGET_ACTION_PROPERTY not in previous or PREVIOUS_ACTION_PROPERTY not in target:
+        target[PREVIOUS_ACTION_PROPERTY] = previous.name if previous is not None else ""   # the user's, not ours
     basis = solve.basis_matrices(rig, pose, bones)
     writer = ObjectActionWriter(target, name)
+    writer.action[RETARGET_ACTION_PROPERTY] = True
     frames_f = frames.astype(np.float64)
     for k, i in enumerate(bones):
         name_i = rig.names[i]
@@ -321,21 +324,24 @@ def _write_rotation(writer, pose_bone, frames: np.ndarray, rot: np.ndarray) -> N
     else:
         values, previous = [], None
         for m in rot:
-            euler = Matrix(m.tolist()).to_euler(mode, previous) if previous else Matrix(m.tolist()).to_euler(mode)
+            euler = Matrix(m.tolist()).to_euler(mode, *([] if previous is None else [previous]))
             values.append(tuple(euler))
             previous = euler
         writer.write(path + ".rotation_euler", frames, np.array(values), pose_bone.name)
 
 
-def restore_previous_action(target) -> bpy.types.Action:
-    """Puts the action the target had before its last retarget back; InputError when there is none."""
+def restore_previous_action(target) -> bpy.types.Action | None:
+    """Puts back the action the target had before it was first retargeted (None: it had none);
+    InputError when it was never retargeted or that action is gone."""
     name = target.get(PREVIOUS_ACTION_PROPERTY) if target is not None else None
     action = bpy.data.actions.get(name) if name else None
-    if action is None:
+    if name is None or (name and action is None):
         raise InputError("this armature has no action from before a retarget to restore; select the "
                          "retargeted character.")
+    if target.animation_data is None:
+        target.animation_data_create()
     target.animation_data.action = action
-    if hasattr(target.animation_data, "action_slot") and action.slots:
+    if action is not None and hasattr(target.animation_data, "action_slot") and action.slots:
         slots = [s for s in action.slots if s.target_id_type == "OBJECT"]
         if slots and target.animation_data.action_slot is None:
             target.animation_data.action_slot = slots[0]

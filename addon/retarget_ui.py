@@ -42,6 +42,9 @@ class WHOLEBODY_PG_retarget(bpy.types.PropertyGroup):
     placement: EnumProperty(name="Start", default="TARGET",
                             items=[("TARGET", "Where the target stands", "The character starts where you placed it"),
                                    ("SOURCE", "On the source", "The character starts at the captured person's place")])
+    use_live: BoolProperty(name="Live constraints (no keys)", default=False,
+                           description="Constrain the target to follow the source instead of baking keys "
+                                       "(rotations and scaled root motion; feet are not locked)")
     contact_height: FloatProperty(name="Contact height", default=0.05, min=0.0, max=0.5, unit="LENGTH",
                                   description="A source foot this close to its floor (and slow) is on the ground")
     contact_speed: FloatProperty(name="Contact speed (m/s)", default=0.4, min=0.0, max=5.0,
@@ -95,10 +98,11 @@ def draw_retarget(layout, context) -> None:
     column.prop(settings, "scale_root")
     column.prop(settings, "lock_feet")
     sub = column.column(align=True)
-    sub.enabled = settings.lock_feet
+    sub.enabled = settings.lock_feet and not settings.use_live
     sub.prop(settings, "contact_height")
     sub.prop(settings, "contact_speed")
     column.prop(settings, "placement")
+    column.prop(settings, "use_live")
     row = layout.row(align=True)
     row.operator("wholebody.retarget", icon="ARMATURE_DATA")
     row.operator("wholebody.retarget_restore_action", text="", icon="LOOP_BACK")

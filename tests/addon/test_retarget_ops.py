@@ -112,3 +112,53 @@ def test_without_scaled_root_motion_and_foot_locking_feet_slide(clean_scene, wal
     drift, lift = foot_errors(free, samples, source, target, mapping)
     print(f"metarig, root motion not scaled, feet not locked: foot drift {drift * 1000:.0f} mm, lift {lift * 1000:.0f} mm")
     assert drift > 0.05, (drift, lift)
+
+
+def test_retargeting_twice_still_restores_the_users_action(clean_scene, walk_file):
+    target = hand_made_rig("vrm")
+    users = _user_action(target)
+    settings = _setup(clean_scene, walk_file, target)
+    bpy.ops.wholebody.retarget_propose_map()
+    bpy.ops.wholebody.retarget()
+    bpy.ops.wholebody.retarget()
+    assert target.animation_data.action not in (users, None)
+    bpy.ops.wholebody.retarget_restore_action()
+    assert target.animation_data.action == users
+
+
+def _heads_and_axes(scene, target, frames):
+    out = []
+    for frame in frames:
+        scene.frame_set(int(frame))
+        evaluated = target.evaluated_get(bpy.context.evaluated_depsgraph_get())
+        out.append([(np.array(evaluated.matrix_world @ b.matrix)) for b in evaluated.pose.bones])
+    return np.array(out)
+
+
+@pytest.mark.parametrize("rig", ["metarig", "generic_x100"])
+def test_live_constraints_pose_the_target_as_the_bake_does(clean_scene, walk_file, rig):
+    """Live mode = the bake without foot locking: same heads (1 mm) and bone axes on sampled frames."""
+    target = rigify_metarig() if rig == "metarig" else hand_made_rig(
+        "generic", a_pose_deg=40.0, roll_deg=90.0, unit_scale=100.0, leg_scale=1.2)
+    settings = _setup(clean_scene, walk_file, target)
+    settings.lock_feet = False
+    bpy.ops.wholebody.retarget_propose_map()
+    bpy.ops.wholebody.retarget()
+    frames = range(clean_scene.frame_start, clean_scene.frame_end + 1, 7)
+    baked = _heads_and_axes(clean_scene, target, frames)
+    assert bpy.ops.wholebody.retarget_restore_action() == {"FINISHED"}
+    assert target.animation_data.action is None
+    for bone in target.pose.bones:
+        bone.matrix_basis = bone.matrix_basis.Identity(4)
+    settings.use_live = True
+    assert bpy.ops.wholebody.retarget() == {"FINISHED"}
+    live = _heads_and_axes(clean_scene, target, frames)
+    heads_mm = np.linalg.norm(live[..., :3, 3] - baked[..., :3, 3], axis=-1).max() * 1000
+    y_live, y_baked = live[..., :3, 1], baked[..., :3, 1]
+    cos = np.sum(y_live * y_baked, -1) / np.linalg.norm(y_live, axis=-1) / np.linalg.norm(y_baked, axis=-1)
+    assert heads_mm < 1.0 and cos.min() > 0.9999, (heads_mm, cos.min())
+    print(f"live {rig}: heads within {heads_mm:.3f} mm of the bake, min axis cosine {cos.min():.6f}")
+    assert f"{target.name}_retarget_helper" in bpy.data.objects
+    assert bpy.ops.wholebody.retarget_restore_action() == {"FINISHED"}
+    assert f"{target.name}_retarget_helper" not in bpy.data.objects
+    assert not any(c.name.startswith("Wholebody retarget") for b in target.pose.bones for c in b.constraints)
