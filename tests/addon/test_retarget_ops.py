@@ -162,3 +162,16 @@ def test_live_constraints_pose_the_target_as_the_bake_does(clean_scene, walk_fil
     assert bpy.ops.wholebody.retarget_restore_action() == {"FINISHED"}
     assert f"{target.name}_retarget_helper" not in bpy.data.objects
     assert not any(c.name.startswith("Wholebody retarget") for b in target.pose.bones for c in b.constraints)
+
+
+def test_the_bone_list_draws_each_row_against_the_target(clean_scene, walk_file):
+    from test_registration import _RecordingLayout
+    from wholebody_mocap.addon.retarget_ui import WHOLEBODY_UL_retarget_bones
+
+    settings = _setup(clean_scene, walk_file, rigify_metarig())
+    bpy.ops.wholebody.retarget_propose_map()
+    log = []
+    for item in settings.bones[:3]:
+        WHOLEBODY_UL_retarget_bones.draw_item(None, bpy.context, _RecordingLayout(log), settings, item, 0,
+                                              settings, "active_bone")
+    assert ("label", "pelvis*") in log and ("prop_search", "bone") in log
