@@ -30,6 +30,7 @@ from .anim_keys import ObjectActionWriter
 log = logging.getLogger(__name__)
 PREVIOUS_ACTION_PROPERTY = "wholebody_previous_action"   # on the target: its action before retargeting
 RETARGET_ACTION_PROPERTY = "wholebody_retarget"         # on the actions a retarget made
+_BLEND_FRAMES = 3                                       # the foot lock fades in/out over these
 _FOOT_JOINTS = ("left_ankle", "right_ankle", "left_foot", "right_foot")
 _LEG = {"left": ("left_hip", "left_knee", "left_ankle", "left_foot"),
         "right": ("right_hip", "right_knee", "right_ankle", "right_foot")}
@@ -264,13 +265,23 @@ def _lock_foot(rig, pose, rot_arm, tgt_obj, bone_of, leg, contact, src_ankle, sr
         return
     inv_obj = np.linalg.inv(tgt_obj)
     heads_world = {i: pose[:, i, :3, 3] @ tgt_obj[:3, :3].T + tgt_obj[:3, 3] for i in (hip, knee, ankle)}
-    goal = heads_world[ankle].copy()
+    fk = heads_world[ankle]
+    goal = fk.copy()
+    corrected = contact.copy()
     for start, end in solve.contact_runs(contact):
         span = slice(start, end + 1)
-        goal[span, :2] = heads_world[ankle][start, :2] + ratio * (src_ankle[span, :2] - src_ankle[start, :2])
+        goal[span, :2] = fk[start, :2] + ratio * (src_ankle[span, :2] - src_ankle[start, :2])
         lift = src_ankle[span, 2] - source_floor - src_ankle_rest_height
         goal[span, 2] = target_floor + tgt_ankle_rest_height + ratio * lift
-    frames = np.flatnonzero(contact)
+        # fade the correction in and out over a few frames either side, so the foot does not pop
+        for edge, step in ((start, -1), (end, 1)):
+            for k in range(1, _BLEND_FRAMES + 1):
+                t = edge + step * k
+                if not 0 <= t < len(contact) or contact[t]:
+                    break
+                goal[t] = fk[t] + (1.0 - k / (_BLEND_FRAMES + 1)) * (goal[edge] - fk[edge])
+                corrected[t] = True
+    frames = np.flatnonzero(corrected)
     to_arm = lambda p: p @ inv_obj[:3, :3].T + inv_obj[:3, 3]   # noqa: E731
     hint = pose[frames, hip, :3, 0]                             # the thigh's X axis: the usual knee hinge
     r_hip, r_knee = solve.two_bone_ik(to_arm(heads_world[hip][frames]), to_arm(heads_world[knee][frames]),

@@ -110,7 +110,8 @@ def test_without_scaled_root_motion_and_foot_locking_feet_slide(clean_scene, wal
     free.contacts, free.ratio = locked.contacts, locked.ratio
     samples = sample_pose(clean_scene, source, target, mapping, free.frames)
     drift, lift = foot_errors(free, samples, source, target, mapping)
-    print(f"metarig, root motion not scaled, feet not locked: foot drift {drift * 1000:.0f} mm, lift {lift * 1000:.0f} mm")
+    print(f"metarig, root motion not scaled, feet not locked: foot drift {drift * 1000:.0f} mm, "
+          f"lift {lift * 1000:.0f} mm")
     assert drift > 0.05, (drift, lift)
 
 
