@@ -251,7 +251,7 @@ def retarget(context, source, target, mapping: dict, options: RetargetOptions) -
     warnings = [f"{mapping[j]} has constraints, which may override the retargeted keys"
                 for j in setup.mapped if len(target.pose.bones[mapping[j]].constraints)]
     action, previous = _bake(target, rig, pose, sorted(rot_arm), root, frames,
-                             options.action_name or f"{target.name}_retarget_{source.name}")
+                             options.action_name or f"{target.name}_retarget_{source.name}", context)
     return RetargetResult(action, previous, frames, float(setup.ratio), contacts, setup.source_floor,
                           setup.target_floor, warnings)
 
@@ -294,7 +294,48 @@ def _lock_foot(rig, pose, rot_arm, tgt_obj, bone_of, leg, contact, src_ankle, sr
         rot_arm[bone] = rot
 
 
-def _bake(target, rig, pose, bones: list, root: int, frames: np.ndarray, name: str):
+def _match_in_blender(context, target, rig, pose, bones: list, root: int, basis: np.ndarray, switches: list,
+                      iterations: int = 4) -> None:
+    """Corrects ``basis`` (T, B, 4, 4) in place through Blender's own evaluation of the target, so that
+    what the numpy FK does not model (constraints on parents, e.g. Rigify's MCH bones, inherit options)
+    is accounted for: per frame, pose the bones, evaluate, and set each basis ``B <- B A^T G`` (A the
+    evaluated rotation, G the wanted one), the root's location likewise, until within 0.01 degrees.
+    ``switches``: pose bones whose ``IK_FK`` is held at 1 (FK) meanwhile. The pose is restored after."""
+    pose_bones = [target.pose.bones[rig.names[i]] for i in bones]
+    ancestors = [target.pose.bones[rig.names[i]] for i in _ancestors(rig, bones)]
+    saved = {pb.name: pb.matrix_basis.copy() for pb in pose_bones + ancestors}
+    saved_switches = {pb.name: pb["IK_FK"] for pb in switches}
+    try:
+        for pb in ancestors:
+            pb.matrix_basis = Matrix.Identity(4)
+        for pb in switches:
+            pb["IK_FK"] = 1.0
+        for t in range(len(basis)):
+            for _ in range(iterations):
+                for k, pb in enumerate(pose_bones):
+                    pb.matrix_basis = Matrix(basis[t, k].tolist())
+                context.view_layer.update()
+                evaluated = target.evaluated_get(context.evaluated_depsgraph_get()).pose.bones
+                actual = np.array([np.array(evaluated[pb.name].matrix) for pb in pose_bones])   # (B, 4, 4)
+                rot = solve.rotation_part(actual)
+                wanted = pose[t, bones, :3, :3]
+                cos = (np.trace(np.swapaxes(rot, -1, -2) @ wanted, axis1=-2, axis2=-1) - 1) / 2
+                k_root = bones.index(root)
+                error_m = np.linalg.norm(pose[t, root, :3, 3] - actual[k_root, :3, 3])
+                if cos.min() > np.cos(np.radians(0.01)) and error_m < 1e-5 * np.linalg.norm(actual[k_root, :3, 3] + 1):
+                    break
+                current = basis[t, :, :3, :3].copy()
+                basis[t, :, :3, :3] = current @ np.swapaxes(rot, -1, -2) @ wanted
+                basis[t, k_root, :3, 3] += current[k_root] @ rot[k_root].T @ (pose[t, root, :3, 3] - actual[k_root, :3, 3])
+    finally:
+        for pb in pose_bones + ancestors:
+            pb.matrix_basis = saved[pb.name]
+        for pb in switches:
+            pb["IK_FK"] = saved_switches[pb.name]
+        context.view_layer.update()
+
+
+def _bake(target, rig, pose, bones: list, root: int, frames: np.ndarray, name: str, context=None):
     """Keys the listed bones (rotation; the root's location too) and their unmapped ancestors (rest)
     on a new action assigned to ``target``; returns (action, previous action)."""
     animation_data = target.animation_data
@@ -306,6 +347,9 @@ def _bake(target, rig, pose, bones: list, root: int, frames: np.ndarray, name: s
     basis = solve.basis_matrices(rig, pose, bones)
     writer = ObjectActionWriter(target, name)
     writer.action[RETARGET_ACTION_PROPERTY] = True
+    use_fk = any(rig.names[i].endswith(("_fk.L", "_fk.R")) for i in bones)   # a generated Rigify rig: its FK
+    switches = [pb for pb in target.pose.bones if use_fk and "IK_FK" in pb.keys()]
+    _match_in_blender(context, target, rig, pose, bones, root, basis, switches)
     frames_f = frames.astype(np.float64)
     for k, i in enumerate(bones):
         name_i = rig.names[i]
@@ -313,6 +357,8 @@ def _bake(target, rig, pose, bones: list, root: int, frames: np.ndarray, name: s
         if i == root:
             writer.write(f'pose.bones["{name_i}"].location', frames_f, basis[:, k, :3, 3], name_i)
     ends = frames_f[[0, -1]]
+    for pose_bone in switches:
+        writer.write(f'pose.bones["{pose_bone.name}"]["IK_FK"]', ends, np.ones((2, 1)), pose_bone.name)
     for i in _ancestors(rig, bones):
         _write_rotation(writer, target.pose.bones[rig.names[i]], ends, np.broadcast_to(np.eye(3), (2, 3, 3)))
         writer.write(f'pose.bones["{rig.names[i]}"].location', ends, np.zeros((2, 3)), rig.names[i])

@@ -124,3 +124,29 @@ def test_limbs_point_like_the_source_and_feet_stay_locked(clean_scene, walk_file
     assert drift < FOOT_TOLERANCE_M and lift < FOOT_TOLERANCE_M, (rig, drift, lift)
     print(f"{rig}: min cosine {cosines.min():.4f}, twist change {np.degrees(change.max()):.2f} deg, "
           f"foot drift {drift * 1000:.1f} mm, lift {lift * 1000:.1f} mm, ratio {result.ratio:.3f}")
+
+
+def test_a_generated_rigify_rig_deforms_with_the_source(clean_scene, walk_file):
+    """Keys go on a generated Rigify rig's FK controls (its IK/FK switches keyed to FK); its deform
+    bones, driven through Rigify's constrained MCH bones, point like the source's."""
+    source = import_walker(walk_file)
+    rigify_metarig()
+    bpy.ops.pose.rigify_generate()
+    target = bpy.context.active_object
+    mapping, profile, result = _retarget(clean_scene, source, target)
+    assert profile == "rigify" and mapping["left_shoulder"] == "upper_arm_fk.L" and mapping["pelvis"] == "torso"
+    deform = {"spine3": "DEF-spine.003", "head": "DEF-spine.006"}
+    for s, S in (("left", "L"), ("right", "R")):
+        deform.update({f"{s}_collar": f"DEF-shoulder.{S}", f"{s}_shoulder": f"DEF-upper_arm.{S}",
+                       f"{s}_elbow": f"DEF-forearm.{S}", f"{s}_wrist": f"DEF-hand.{S}",
+                       f"{s}_hip": f"DEF-thigh.{S}", f"{s}_knee": f"DEF-shin.{S}", f"{s}_ankle": f"DEF-foot.{S}"})
+    assert not any(j.startswith("left_") and j[-1].isdigit() for j in mapping)   # fingers: not automatic
+    samples = sample_pose(clean_scene, source, target, deform, result.frames[::4])
+    cosines = {j: min(np.dot(s[j][0][1], s[j][1][1]) for s in samples) for j in deform}
+    worst = min(cosines, key=cosines.get)
+    assert cosines[worst] > MIN_COSINE, (worst, cosines[worst])
+    drift, lift = foot_errors(result, sample_pose(clean_scene, source, target, mapping, result.frames),
+                              source, target, mapping)
+    assert drift < FOOT_TOLERANCE_M and lift < FOOT_TOLERANCE_M, (drift, lift)
+    print(f"generated rigify: min deform-bone cosine {cosines[worst]:.4f} ({worst}), foot drift "
+          f"{drift * 1000:.1f} mm, lift {lift * 1000:.1f} mm")
