@@ -6,7 +6,9 @@ whatever drives it counts). The solve (``retarget_solve``) makes every mapped
 target bone point the way its source bone points in world space, twist
 included; the hips follow the source's hips, moved by the leg-length ratio
 (``root motion``); feet in contact with the ground on the source are held on
-the target by a two-bone IK on the leg (``lock feet``). The result is keyed on a
+the target by a two-bone IK on the leg (``lock feet``). The keys are then checked and
+corrected through Blender's own evaluation of the target (constrained parents, e.g. a generated
+Rigify rig's MCH bones). The result is keyed on a
 NEW action of the target; the target's previous action stays in ``bpy.data``
 (with a fake user) and its name is kept on the target (``PREVIOUS_ACTION_PROPERTY``)
 so **Restore action** can put it back. Blender data is touched only here, on the
@@ -250,8 +252,11 @@ def retarget(context, source, target, mapping: dict, options: RetargetOptions) -
 
     warnings = [f"{mapping[j]} has constraints, which may override the retargeted keys"
                 for j in setup.mapped if len(target.pose.bones[mapping[j]].constraints)]
-    action, previous = _bake(target, rig, pose, sorted(rot_arm), root, frames,
-                             options.action_name or f"{target.name}_retarget_{source.name}", context)
+    action, previous, stuck = _bake(target, rig, pose, sorted(rot_arm), root, frames,
+                                    options.action_name or f"{target.name}_retarget_{source.name}", context)
+    if stuck:
+        warnings.append(f"{len(stuck)} bones do not follow their keys exactly (constraints or drivers on the "
+                        f"rig: {', '.join(stuck[:4])}{'...' if len(stuck) > 4 else ''}); check them or map others")
     return RetargetResult(action, previous, frames, float(setup.ratio), contacts, setup.source_floor,
                           setup.target_floor, warnings)
 
@@ -295,23 +300,25 @@ def _lock_foot(rig, pose, rot_arm, tgt_obj, bone_of, leg, contact, src_ankle, sr
 
 
 def _match_in_blender(context, target, rig, pose, bones: list, root: int, basis: np.ndarray, switches: list,
-                      iterations: int = 4) -> None:
+                      iterations: int = 4) -> list:
     """Corrects ``basis`` (T, B, 4, 4) in place through Blender's own evaluation of the target, so that
     what the numpy FK does not model (constraints on parents, e.g. Rigify's MCH bones, inherit options)
     is accounted for: per frame, pose the bones, evaluate, and set each basis ``B <- B A^T G`` (A the
     evaluated rotation, G the wanted one), the root's location likewise, until within 0.01 degrees.
-    ``switches``: pose bones whose ``IK_FK`` is held at 1 (FK) meanwhile. The pose is restored after."""
+    ``switches``: pose bones whose ``IK_FK`` is held at 1 (FK) meanwhile. The pose is restored after.
+    Returns the bones still more than 1 degree off on some frame (their own constraints win)."""
     pose_bones = [target.pose.bones[rig.names[i]] for i in bones]
     ancestors = [target.pose.bones[rig.names[i]] for i in _ancestors(rig, bones)]
     saved = {pb.name: pb.matrix_basis.copy() for pb in pose_bones + ancestors}
     saved_switches = {pb.name: pb["IK_FK"] for pb in switches}
+    stuck = set()
     try:
         for pb in ancestors:
             pb.matrix_basis = Matrix.Identity(4)
         for pb in switches:
             pb["IK_FK"] = 1.0
         for t in range(len(basis)):
-            for _ in range(iterations):
+            for iteration in range(iterations):
                 for k, pb in enumerate(pose_bones):
                     pb.matrix_basis = Matrix(basis[t, k].tolist())
                 context.view_layer.update()
@@ -324,6 +331,9 @@ def _match_in_blender(context, target, rig, pose, bones: list, root: int, basis:
                 error_m = np.linalg.norm(pose[t, root, :3, 3] - actual[k_root, :3, 3])
                 if cos.min() > np.cos(np.radians(0.01)) and error_m < 1e-5 * np.linalg.norm(actual[k_root, :3, 3] + 1):
                     break
+                if iteration == iterations - 1:
+                    for k in np.flatnonzero(cos < np.cos(np.radians(1.0))):
+                        stuck.add(pose_bones[k].name)
                 current = basis[t, :, :3, :3].copy()
                 basis[t, :, :3, :3] = current @ np.swapaxes(rot, -1, -2) @ wanted
                 basis[t, k_root, :3, 3] += current[k_root] @ rot[k_root].T @ (pose[t, root, :3, 3] - actual[k_root, :3, 3])
@@ -333,9 +343,10 @@ def _match_in_blender(context, target, rig, pose, bones: list, root: int, basis:
         for pb in switches:
             pb["IK_FK"] = saved_switches[pb.name]
         context.view_layer.update()
+    return sorted(stuck)
 
 
-def _bake(target, rig, pose, bones: list, root: int, frames: np.ndarray, name: str, context=None):
+def _bake(target, rig, pose, bones: list, root: int, frames: np.ndarray, name: str, context):
     """Keys the listed bones (rotation; the root's location too) and their unmapped ancestors (rest)
     on a new action assigned to ``target``; returns (action, previous action)."""
     animation_data = target.animation_data
@@ -349,7 +360,7 @@ def _bake(target, rig, pose, bones: list, root: int, frames: np.ndarray, name: s
     writer.action[RETARGET_ACTION_PROPERTY] = True
     use_fk = any(rig.names[i].endswith(("_fk.L", "_fk.R")) for i in bones)   # a generated Rigify rig: its FK
     switches = [pb for pb in target.pose.bones if use_fk and "IK_FK" in pb.keys()]
-    _match_in_blender(context, target, rig, pose, bones, root, basis, switches)
+    stuck = _match_in_blender(context, target, rig, pose, bones, root, basis, switches)
     frames_f = frames.astype(np.float64)
     for k, i in enumerate(bones):
         name_i = rig.names[i]
@@ -362,7 +373,7 @@ def _bake(target, rig, pose, bones: list, root: int, frames: np.ndarray, name: s
     for i in _ancestors(rig, bones):
         _write_rotation(writer, target.pose.bones[rig.names[i]], ends, np.broadcast_to(np.eye(3), (2, 3, 3)))
         writer.write(f'pose.bones["{rig.names[i]}"].location', ends, np.zeros((2, 3)), rig.names[i])
-    return writer.action, previous
+    return writer.action, previous, stuck
 
 
 def _write_rotation(writer, pose_bone, frames: np.ndarray, rot: np.ndarray) -> None:

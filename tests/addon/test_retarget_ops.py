@@ -176,3 +176,13 @@ def test_the_bone_list_draws_each_row_against_the_target(clean_scene, walk_file)
         WHOLEBODY_UL_retarget_bones.draw_item(None, bpy.context, _RecordingLayout(log), settings, item, 0,
                                               settings, "active_bone")
     assert ("label", "pelvis*") in log and ("prop_search", "bone") in log
+
+
+def test_a_bone_held_by_its_own_constraint_is_reported(clean_scene, walk_file):
+    source = import_walker(walk_file)
+    target = hand_made_rig("generic")
+    limit = target.pose.bones["LowerArm.L"].constraints.new("LIMIT_ROTATION")
+    limit.use_limit_x = limit.use_limit_y = limit.use_limit_z = True
+    _, _, result = _retarget(clean_scene, source, target)
+    assert any("LowerArm.L has constraints" in w for w in result.warnings)
+    assert any("do not follow their keys exactly" in w and "LowerArm.L" in w for w in result.warnings)
