@@ -300,11 +300,13 @@ def _lock_foot(rig, pose, rot_arm, tgt_obj, bone_of, leg, contact, src_ankle, sr
 
 
 def _match_in_blender(context, target, rig, pose, bones: list, root: int, basis: np.ndarray, switches: list,
-                      iterations: int = 4) -> list:
+                      iterations: int = 5) -> list:
     """Corrects ``basis`` (T, B, 4, 4) in place through Blender's own evaluation of the target, so that
     what the numpy FK does not model (constraints on parents, e.g. Rigify's MCH bones, inherit options)
-    is accounted for: per frame, pose the bones, evaluate, and set each basis ``B <- B A^T G`` (A the
-    evaluated rotation, G the wanted one), the root's location likewise, until within 0.01 degrees.
+    is accounted for: per frame, pose the bones, evaluate, and set each basis ``B <- B A^T D^T G`` (A the
+    evaluated rotation, G the wanted one, D = G A^T of its nearest listed ancestor, which turns it
+    along; from the third round on D = I, so a bone whose ancestor cannot turn, held by a constraint,
+    still ends up right), the root's location likewise, until within 0.01 degrees.
     ``switches``: pose bones whose ``IK_FK`` is held at 1 (FK) meanwhile. The pose is restored after.
     Returns the bones still more than 1 degree off on some frame (their own constraints win)."""
     pose_bones = [target.pose.bones[rig.names[i]] for i in bones]
@@ -312,6 +314,13 @@ def _match_in_blender(context, target, rig, pose, bones: list, root: int, basis:
     saved = {pb.name: pb.matrix_basis.copy() for pb in pose_bones + ancestors}
     saved_switches = {pb.name: pb["IK_FK"] for pb in switches}
     stuck = set()
+    position = {i: k for k, i in enumerate(bones)}
+    above = np.full(len(bones), -1)                 # each bone's nearest listed ancestor (index into bones)
+    for k, i in enumerate(bones):
+        p = int(rig.parents[i])
+        while p >= 0 and p not in position:
+            p = int(rig.parents[p])
+        above[k] = position.get(p, -1)
     try:
         for pb in ancestors:
             pb.matrix_basis = Matrix.Identity(4)
@@ -335,7 +344,10 @@ def _match_in_blender(context, target, rig, pose, bones: list, root: int, basis:
                     for k in np.flatnonzero(cos < np.cos(np.radians(1.0))):
                         stuck.add(pose_bones[k].name)
                 current = basis[t, :, :3, :3].copy()
-                basis[t, :, :3, :3] = current @ np.swapaxes(rot, -1, -2) @ wanted
+                # the nearest posed ancestor turns by G A^T this round: its children move with it
+                turn = wanted @ np.swapaxes(rot, -1, -2)
+                turn_above = np.where((above >= 0)[:, None, None] & (iteration < 2), turn[above], np.eye(3))
+                basis[t, :, :3, :3] = current @ np.swapaxes(rot, -1, -2) @ np.swapaxes(turn_above, -1, -2) @ wanted
                 basis[t, k_root, :3, 3] += current[k_root] @ rot[k_root].T @ (pose[t, root, :3, 3] - actual[k_root, :3, 3])
     finally:
         for pb in pose_bones + ancestors:

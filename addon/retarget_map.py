@@ -191,16 +191,10 @@ def propose_map(bone_names: list[str]) -> tuple[dict[str, str], str]:
         if len(found) > len(best) and len(found) >= _MIN_PROFILE_BONES:
             best, best_name = found, profile_name
     mapping = dict(best)
-    skip = set()
-    if best_name == "rigify" and "upper_arm_fk.L" in by_stripped:
-        # a generated Rigify rig: its finger controls sit under driven MCH bones the solve does not
-        # follow yet (tests/addon/test_retarget.py); map them by hand or drive the metarig's fingers
-        skip = {j for j in JOINT_NAMES if j.startswith(("left_", "right_")) and j[-1].isdigit()}
-        mapping = {j: b for j, b in mapping.items() if j not in skip}
     taken = set(mapping.values())
     for name in bone_names:
         joint = generic_joint(name)
-        if joint is not None and joint not in mapping and joint not in skip and name not in taken:
+        if joint is not None and joint not in mapping and name not in taken:
             mapping[joint] = name
             taken.add(name)
     return {j: mapping[j] for j in JOINT_NAMES if j in mapping}, best_name

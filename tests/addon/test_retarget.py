@@ -128,7 +128,8 @@ def test_limbs_point_like_the_source_and_feet_stay_locked(clean_scene, walk_file
 
 def test_a_generated_rigify_rig_deforms_with_the_source(clean_scene, walk_file):
     """Keys go on a generated Rigify rig's FK controls (its IK/FK switches keyed to FK); its deform
-    bones, driven through Rigify's constrained MCH bones, point like the source's."""
+    bones, fingers included, driven through Rigify's constrained and driven MCH bones, point like the
+    source's."""
     source = import_walker(walk_file)
     rigify_metarig()
     bpy.ops.pose.rigify_generate()
@@ -140,7 +141,10 @@ def test_a_generated_rigify_rig_deforms_with_the_source(clean_scene, walk_file):
         deform.update({f"{s}_collar": f"DEF-shoulder.{S}", f"{s}_shoulder": f"DEF-upper_arm.{S}",
                        f"{s}_elbow": f"DEF-forearm.{S}", f"{s}_wrist": f"DEF-hand.{S}",
                        f"{s}_hip": f"DEF-thigh.{S}", f"{s}_knee": f"DEF-shin.{S}", f"{s}_ankle": f"DEF-foot.{S}"})
-    assert not any(j.startswith("left_") and j[-1].isdigit() for j in mapping)   # fingers: not automatic
+        deform.update({f"{s}_{f}{k}": f"DEF-f_{f}.0{k}.{S}" for f in ("index", "middle", "ring", "pinky")
+                       for k in (1, 2, 3)})
+        deform.update({f"{s}_thumb{k}": f"DEF-thumb.0{k}.{S}" for k in (1, 2, 3)})
+    assert mapping["left_index2"] == "f_index.02.L"
     samples = sample_pose(clean_scene, source, target, deform, result.frames[::4])
     cosines = {j: min(np.dot(s[j][0][1], s[j][1][1]) for s in samples) for j in deform}
     worst = min(cosines, key=cosines.get)
