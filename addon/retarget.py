@@ -4,20 +4,19 @@ The source is an armature with SMPL-X bone names (a person made by Import
 capture); its pose is read through Blender on every frame (``frame_set``, so
 whatever drives it counts). The solve (``retarget_solve``) makes every mapped
 target bone point the way its source bone points in world space, twist
-included; the hips follow the source's hips, moved by the leg-length ratio
-(``root motion``); feet in contact with the ground on the source are held on
-the target by a two-bone IK on the leg (``lock feet``). The keys are then checked and
-corrected through Blender's own evaluation of the target (constrained parents, e.g. a generated
-Rigify rig's MCH bones). The result is keyed on a
-NEW action of the target; the target's previous action stays in ``bpy.data``
-(with a fake user) and its name is kept on the target (``PREVIOUS_ACTION_PROPERTY``)
-so **Restore action** can put it back. Blender data is touched only here, on the
-main thread, inside an operator.
+included; the hips follow the source's hips, moved by the ratio of hip heights
+(root motion); feet in contact with the ground on the source are held on the
+target by a two-bone IK on the leg (lock feet). The keys are then checked and
+corrected through Blender's own evaluation of the target (constrained parents,
+e.g. a generated Rigify rig's MCH bones). The result is keyed on a NEW action of
+the target; the target's previous action stays in ``bpy.data`` (with a fake
+user) and its name is kept on the target (``PREVIOUS_ACTION_PROPERTY``) so
+**Restore** can put it back. Blender data is touched only here, on the main
+thread, inside an operator.
 """
 from __future__ import annotations
 
 import dataclasses
-import logging
 
 import bpy
 import numpy as np
@@ -29,7 +28,6 @@ from ..wholebody_core.maths.rotations import rotmat_to_quat_wxyz
 from . import retarget_map, retarget_solve as solve
 from .anim_keys import ObjectActionWriter
 
-log = logging.getLogger(__name__)
 PREVIOUS_ACTION_PROPERTY = "wholebody_previous_action"   # on the target: its action before retargeting
 RETARGET_ACTION_PROPERTY = "wholebody_retarget"         # on the actions a retarget made
 _BLEND_FRAMES = 3                                       # the foot lock fades in/out over these
@@ -337,8 +335,9 @@ def _match_in_blender(context, target, rig, pose, bones: list, root: int, basis:
                 wanted = pose[t, bones, :3, :3]
                 cos = (np.trace(np.swapaxes(rot, -1, -2) @ wanted, axis1=-2, axis2=-1) - 1) / 2
                 k_root = bones.index(root)
-                error_m = np.linalg.norm(pose[t, root, :3, 3] - actual[k_root, :3, 3])
-                if cos.min() > np.cos(np.radians(0.01)) and error_m < 1e-5 * np.linalg.norm(actual[k_root, :3, 3] + 1):
+                offset = pose[t, root, :3, 3] - actual[k_root, :3, 3]
+                scale = 1.0 + np.linalg.norm(actual[k_root, :3, 3])
+                if cos.min() > np.cos(np.radians(0.01)) and np.linalg.norm(offset) < 1e-5 * scale:
                     break
                 if iteration == iterations - 1:
                     for k in np.flatnonzero(cos < np.cos(np.radians(1.0))):
@@ -347,8 +346,9 @@ def _match_in_blender(context, target, rig, pose, bones: list, root: int, basis:
                 # the nearest posed ancestor turns by G A^T this round: its children move with it
                 turn = wanted @ np.swapaxes(rot, -1, -2)
                 turn_above = np.where((above >= 0)[:, None, None] & (iteration < 2), turn[above], np.eye(3))
-                basis[t, :, :3, :3] = current @ np.swapaxes(rot, -1, -2) @ np.swapaxes(turn_above, -1, -2) @ wanted
-                basis[t, k_root, :3, 3] += current[k_root] @ rot[k_root].T @ (pose[t, root, :3, 3] - actual[k_root, :3, 3])
+                rot_t = np.swapaxes(rot, -1, -2)
+                basis[t, :, :3, :3] = current @ rot_t @ np.swapaxes(turn_above, -1, -2) @ wanted
+                basis[t, k_root, :3, 3] += current[k_root] @ rot_t[k_root] @ offset
     finally:
         for pb in pose_bones + ancestors:
             pb.matrix_basis = saved[pb.name]
@@ -360,7 +360,8 @@ def _match_in_blender(context, target, rig, pose, bones: list, root: int, basis:
 
 def _bake(target, rig, pose, bones: list, root: int, frames: np.ndarray, name: str, context):
     """Keys the listed bones (rotation; the root's location too) and their unmapped ancestors (rest)
-    on a new action assigned to ``target``; returns (action, previous action)."""
+    on a new action assigned to ``target``; returns (action, previous action, bones that do not
+    follow their keys)."""
     animation_data = target.animation_data
     previous = animation_data.action if animation_data is not None else None
     if previous is not None:
