@@ -10,10 +10,16 @@ from .operators_capture import WHOLEBODY_OT_cancel_capture, WHOLEBODY_OT_capture
 from .operators_export import WHOLEBODY_OT_export_people, WHOLEBODY_OT_export_person
 from .operators_import import WHOLEBODY_OT_import_capture
 from .operators_install import WHOLEBODY_OT_cancel_install, WHOLEBODY_OT_install_dependencies, stop_install
+from .operators_retarget import (WHOLEBODY_OT_retarget, WHOLEBODY_OT_retarget_load_preset,
+                                 WHOLEBODY_OT_retarget_propose_map, WHOLEBODY_OT_retarget_restore_action,
+                                 WHOLEBODY_OT_retarget_save_preset)
 from .panels import WHOLEBODY_PT_mocap
 from .preferences import WHOLEBODY_AP_preferences
 from .properties import (WHOLEBODY_PG_progress, WHOLEBODY_PG_settings, register_properties,
                          unregister_properties)
+from .retarget_ui import (WHOLEBODY_PG_retarget, WHOLEBODY_PG_retarget_bone, WHOLEBODY_UL_retarget_bones,
+                          register_properties as register_retarget_properties,
+                          unregister_properties as unregister_retarget_properties)
 
 classes = (
     WHOLEBODY_AP_preferences,
@@ -26,6 +32,14 @@ classes = (
     WHOLEBODY_OT_cancel_capture,
     WHOLEBODY_OT_install_dependencies,
     WHOLEBODY_OT_cancel_install,
+    WHOLEBODY_PG_retarget_bone,
+    WHOLEBODY_PG_retarget,
+    WHOLEBODY_UL_retarget_bones,
+    WHOLEBODY_OT_retarget_propose_map,
+    WHOLEBODY_OT_retarget_save_preset,
+    WHOLEBODY_OT_retarget_load_preset,
+    WHOLEBODY_OT_retarget,
+    WHOLEBODY_OT_retarget_restore_action,
     WHOLEBODY_PT_mocap,
 )
 
@@ -45,6 +59,7 @@ def register():
     for cls in classes:
         bpy.utils.register_class(cls)
     register_properties()
+    register_retarget_properties()
     bpy.types.TOPBAR_MT_file_import.append(_menu_import)
     bpy.types.TOPBAR_MT_file_export.append(_menu_export)
 
@@ -54,6 +69,7 @@ def unregister():
     stop_install()
     bpy.types.TOPBAR_MT_file_export.remove(_menu_export)
     bpy.types.TOPBAR_MT_file_import.remove(_menu_import)
+    unregister_retarget_properties()
     unregister_properties()
     for cls in reversed(classes):
         bpy.utils.unregister_class(cls)
