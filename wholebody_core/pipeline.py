@@ -360,6 +360,7 @@ def run_capture(
 
 def _assemble(tracks, source_frames, info, intrinsics, options, *, backend_name, smooth, filter_options) -> Capture:
     """Turns the per-track records into the capture file's arrays."""
+    from .solve.hold import hold_unsure
     from .tracking.filters import smooth_vectors
 
     num_frames = len(source_frames)
@@ -392,6 +393,10 @@ def _assemble(tracks, source_frames, info, intrinsics, options, *, backend_name,
         capture.betas[p] = rec.betas
         full_pose[p, slots] = np.stack(rec.full_pose)
         root[p, slots] = size * np.stack(rec.root)
+    capture.joint_confidence = _joint_confidence(capture, root)
+    for p in range(len(kept)):
+        # unsure joints first take what was seen (solve/hold.py), then the whole track is smoothed
+        full_pose[p] = hold_unsure(full_pose[p], capture.joint_confidence[p], capture.valid[p])
         full_pose[p], root[p] = smooth(full_pose[p], root[p], capture.valid[p], capture.fps, filter_options)
         capture.expression[p] = smooth_vectors(capture.expression[p], capture.face_valid[p], capture.fps,
                                                filter_options)
@@ -405,6 +410,15 @@ def _assemble(tracks, source_frames, info, intrinsics, options, *, backend_name,
     capture.root_position = root.astype(np.float32)
     capture.joints_cam = joints.astype(np.float32)
     return capture
+
+
+def _joint_confidence(capture: Capture, root: np.ndarray) -> np.ndarray:
+    """(P, T, 55) float32 per-joint confidence (solve/confidence.py); 0 on invalid frames."""
+    from .solve.confidence import joint_confidence, landmark_scores
+
+    scores = landmark_scores(capture.keypoints_2d, capture.valid, root[..., 2], capture.image_size)
+    confidence = joint_confidence(scores, capture.hand_valid, capture.face_valid)
+    return np.where(capture.valid[..., None], confidence, 0.0).astype(np.float32)
 
 
 def _track_size_scale(record: _TrackRecord, options: CaptureOptions) -> float:
