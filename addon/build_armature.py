@@ -9,7 +9,7 @@ from mathutils import Matrix
 
 from ..wholebody_core.capture_format import Capture
 from ..wholebody_core.skeleton import JOINT_NAMES, NUM_JOINTS, PARENTS
-from . import axis_conversion, bone_frames, visibility
+from . import axis_conversion, bone_frames, joint_confidence, visibility
 from .anim_keys import ObjectActionWriter
 
 CONFIDENCE_PROPERTY = "wholebody_confidence"
@@ -144,12 +144,15 @@ def bone_quats_of_person(capture: Capture, person: int, valid: np.ndarray,
 
 
 def write_person_action(obj: bpy.types.Object, action_name: str, capture: Capture,
-                        person: int) -> bpy.types.Action:
+                        person: int, key_unsure_joints: bool = True) -> bpy.types.Action:
     """Keys every bone's quaternion, the pelvis location and the confidence, on valid frames.
 
     The keys on the last valid frame before a gap are CONSTANT, and the armature's
     ``hide_viewport``/``hide_render`` are keyed so it is hidden outside its valid
     runs (none when the person is valid throughout; rules in ``visibility``).
+    Each bone's joint confidence is keyed too, and colours the bone; with
+    ``key_unsure_joints`` False a bone has no rotation key where its joint is
+    unsure (rules in ``joint_confidence``).
     """
     valid = capture.valid[person]
     all_frames = capture_frame_numbers(capture.frame_indices)
@@ -162,14 +165,22 @@ def write_person_action(obj: bpy.types.Object, action_name: str, capture: Captur
 
     obj[CONFIDENCE_PROPERTY] = 0.0
     obj[FPS_PROPERTY] = float(capture.fps)
+    confidence = joint_confidence.person_joint_confidence(capture, person)    # (T, 55)
     writer = ObjectActionWriter(obj, action_name)
     for j, joint_name in enumerate(JOINT_NAMES):
         path = f'pose.bones["{joint_name}"]'
         if j == 0:
             writer.write(path + ".location", frames, locations, joint_name, constant_keys=hold)
-        writer.write(path + ".rotation_quaternion", frames, quats[:, j], joint_name, constant_keys=hold)
+        if key_unsure_joints:
+            writer.write(path + ".rotation_quaternion", frames, quats[:, j], joint_name, constant_keys=hold)
+            continue
+        keyed = valid & (confidence[:, j] >= joint_confidence.SURE)
+        writer.write(path + ".rotation_quaternion", all_frames[keyed], quats[keyed[valid], j], joint_name,
+                     constant_keys=joint_confidence.holds_before_missing(keyed, valid))
     writer.write(f'["{CONFIDENCE_PROPERTY}"]', frames,
                  capture.confidence[person][valid][:, None], "Capture", constant_keys=hold)
+    joint_confidence.write_bone_confidence(writer, obj, frames, confidence[valid], hold)
+    joint_confidence.color_bones(obj, joint_confidence.sure_share(confidence, valid))
     visibility.write_visibility(writer, valid, all_frames)
     return writer.action
 

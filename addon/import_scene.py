@@ -32,6 +32,7 @@ class ImportOptions:
     smplx_model_path: str = ""        # folder or .npz of the user's SMPL-X model
     set_scene_frames: bool = True     # scene fps and frame range from the capture
     make_camera_active: bool = True
+    key_unsure_joints: bool = True    # False: no rotation keys where a joint's confidence is below 0.5
 
 
 @dataclasses.dataclass
@@ -140,7 +141,8 @@ def build_capture_scene(context: bpy.types.Context, capture: Capture, capture_pa
         arm_obj.matrix_world = Matrix(transform.tolist())
         arm_obj["wholebody_person_id"] = int(capture.person_ids[person])
         arm_obj["wholebody_capture"] = str(capture_path)
-        actions.append(write_person_action(arm_obj, f"{name}_action", capture, person))
+        actions.append(write_person_action(arm_obj, f"{name}_action", capture, person,
+                                           key_unsure_joints=options.key_unsure_joints))
         body_obj = _build_body(body, options, f"{name}_body", arm_obj, capture, person, collection)
         if body_obj is not None:
             bodies.append(body_obj)

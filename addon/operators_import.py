@@ -24,7 +24,7 @@ BODY_ITEMS = [
 
 
 def import_capture_file(context, filepath: str, *, use_floor: bool, body: str,
-                        sensor_width_mm: float, source_path: str = ""):
+                        sensor_width_mm: float, source_path: str = "", key_unsure_joints: bool = True):
     """Reads and checks (pure, may raise CaptureError), then builds (bpy). Returns the ImportResult.
 
     The file is checked completely before the scene is touched. The import runs in
@@ -42,7 +42,8 @@ def import_capture_file(context, filepath: str, *, use_floor: bool, body: str,
         raise CaptureError("the SMPL-X mesh needs your SMPL-X model folder: set it in the add-on "
                            "preferences, or choose the default body.")
     options = ImportOptions(body=body, use_floor=use_floor, sensor_width_mm=sensor_width_mm,
-                            source_path=source_path, smplx_model_path=model if body != "DEFAULT" else "")
+                            source_path=source_path, smplx_model_path=model if body != "DEFAULT" else "",
+                            key_unsure_joints=key_unsure_joints)
     snapshot = SceneSnapshot.take(context)
     try:
         _object_mode(context)
@@ -89,6 +90,11 @@ class WHOLEBODY_OT_import_capture(bpy.types.Operator, ImportHelper):
     sensor_width: FloatProperty(name="Sensor width (mm)", default=36.0, min=1.0, max=200.0)
     source_path: StringProperty(name="Footage", subtype="FILE_PATH",
                                 description="The source video/image when it is not next to the capture")
+    key_unsure_joints: BoolProperty(
+        name="Key unsure joints", default=True,
+        description="Key joints also where they were not really seen (confidence below 0.5: outside the frame, "
+                    "hidden, hand or face not found), with the held pose the capture gives them. Off: no "
+                    "rotation keys there, so the curves interpolate between the sure keys")
 
     @classmethod
     def poll(cls, context):
@@ -107,7 +113,8 @@ class WHOLEBODY_OT_import_capture(bpy.types.Operator, ImportHelper):
             return {"CANCELLED"}
         try:
             result = import_capture_file(context, filepath, use_floor=self.use_floor, body=self.body,
-                                         sensor_width_mm=self.sensor_width, source_path=self.source_path)
+                                         sensor_width_mm=self.sensor_width, source_path=self.source_path,
+                                         key_unsure_joints=self.key_unsure_joints)
         except CaptureError as error:
             self.report({"ERROR"}, str(error))
             return {"CANCELLED"}
