@@ -179,7 +179,8 @@ def write_person_action(obj: bpy.types.Object, action_name: str, capture: Captur
                      constant_keys=joint_confidence.holds_before_missing(keyed, valid))
     writer.write(f'["{CONFIDENCE_PROPERTY}"]', frames,
                  capture.confidence[person][valid][:, None], "Capture", constant_keys=hold)
-    joint_confidence.write_bone_confidence(writer, obj, frames, confidence[valid], hold)
+    joint_confidence.write_bone_confidence(
+        writer, obj, frames, None if capture.joint_confidence is None else confidence[valid], hold)
     joint_confidence.color_bones(obj, joint_confidence.sure_share(confidence, valid))
     visibility.write_visibility(writer, valid, all_frames)
     return writer.action

@@ -7,6 +7,7 @@ there (the slerp of its sure frames, or a neutral one). On import:
 * every pose bone gets the custom property ``wholebody_confidence``
   (:data:`BONE_CONFIDENCE_PROPERTY`), keyed on every valid frame, so the
   confidence can be read per bone over time (Graph Editor, drivers, scripts);
+  1 and unkeyed for a capture without ``joint_confidence``;
 * with "Key unsure joints" off, a bone gets no rotation key on the frames where
   its joint is unsure: its F-curves interpolate between the sure keys (a bone
   never sure gets no rotation keys at all and stays in its rest pose). A key is
@@ -81,14 +82,18 @@ def color_bones(armature_obj, shares: np.ndarray) -> None:
         color.custom.normal, color.custom.select, color.custom.active = UNSURE_COLORS[kind]
 
 
-def write_bone_confidence(writer, armature_obj, frames: np.ndarray, confidence_valid: np.ndarray,
+def write_bone_confidence(writer, armature_obj, frames: np.ndarray, confidence_valid: np.ndarray | None,
                           constant_keys: np.ndarray) -> None:
     """Keys ``pose.bones[name]["wholebody_confidence"]`` of every bone on the valid frames.
 
     Args:
-        frames: (N,) scene frames of the valid frames; confidence_valid: (N, 55).
+        frames: (N,) scene frames of the valid frames; confidence_valid: (N, 55), or None
+            for a capture without ``joint_confidence``: the property is then 1, unkeyed
+            (no 55 more F-curves for nothing to show).
     """
     for j, name in enumerate(JOINT_NAMES):
         armature_obj.pose.bones[name][BONE_CONFIDENCE_PROPERTY] = 1.0
+        if confidence_valid is None:
+            continue
         writer.write(f'pose.bones["{name}"]["{BONE_CONFIDENCE_PROPERTY}"]', frames,
                      confidence_valid[:, j:j + 1], name, constant_keys=constant_keys)

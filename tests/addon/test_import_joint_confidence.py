@@ -113,6 +113,7 @@ def test_older_captures_import_as_fully_sure(clean_scene, tmp_path):
         assert keyed_frames(action, armature, f'pose.bones["{name}"].rotation_quaternion') == every
     clean_scene.frame_set(int(capture.frame_indices[3]) + 1)
     assert armature.pose.bones["left_knee"][BONE_CONFIDENCE_PROPERTY] == pytest.approx(1.0)
+    assert keyed_frames(action, armature, f'pose.bones["left_knee"]["{BONE_CONFIDENCE_PROPERTY}"]') == set()
     assert all(bone.color.palette == "DEFAULT" for bone in armature.data.bones)
     np.testing.assert_allclose(bone_heads_world(clean_scene, armature), expected_joints_world(capture, 0, 3),
                                atol=1e-3)
