@@ -18,6 +18,7 @@ from wholebody_core.body_model_synthetic import write_synthetic_smplx_model
 from wholebody_core.capture_format import read_capture
 from wholebody_core.cli import main
 from wholebody_core.maths.kinematics import capture_joints_cam
+from wholebody_core.networks.preprocess import process_bbox
 
 REPO = Path(__file__).resolve().parents[3]
 CLIP = REPO / "tests" / "media" / "clip_crossing.mp4"
@@ -28,8 +29,10 @@ FRAMES = ("--end", "3")
 def files(tmp_path_factory):
     folder = tmp_path_factory.mktemp("checkpoints")
     paths = {name: write_random_checkpoint(folder, name, seed)
-             for seed, name in enumerate(("pose2pose_body", "pose2pose_hand", "pose2pose_face", "hand4whole",
-                                          "rootnet"))}
+             for seed, name in enumerate(("pose2pose_body", "pose2pose_hand", "pose2pose_face", "hand4whole"))}
+    # RootNet with gamma = 1 everywhere: its depth is then exactly k, which the test can recompute.
+    paths["rootnet"] = write_random_checkpoint(folder, "rootnet", 4, {
+        "root.depth_layer.weight": torch.zeros(1, 2048, 1, 1), "root.depth_layer.bias": torch.ones(1)})
     paths["smplx"] = write_synthetic_smplx_model(folder / "SMPLX_NEUTRAL.npz", num_vertices=2000, seed=1)
     yield paths
     shutil.rmtree(folder, ignore_errors=True)
@@ -61,9 +64,15 @@ def _check(capture, backend):
 def test_network_backend_writes_a_valid_capture(backend, rootnet, files, tmp_path):
     torch.set_num_threads(2)
     out = tmp_path / f"{backend}.capture.npz"
-    extra = ["--checkpoint-rootnet", files["rootnet"]] if rootnet else []
+    extra = ["--checkpoint-rootnet", files["rootnet"], "--smoothing", "0"] if rootnet else []
     assert main(_args(backend, files, out, *extra)) == 0
-    _check(read_capture(out), backend)
+    capture = read_capture(out)
+    _check(capture, backend)
+    if rootnet:   # the pelvis depth is RootNet's: k = sqrt(2 m * 2 m * fx * fy / (w * h)) of the square box
+        box = capture.bbox.astype(np.float64)
+        wh = [[process_bbox([*b[:2], *(b[2:] - b[:2])], *capture.image_size, 1.0)[2:] for b in row] for row in box]
+        k = np.sqrt(4.0 * capture.intrinsics[0, 0] * capture.intrinsics[1, 1] / np.prod(np.array(wh), axis=-1))
+        np.testing.assert_allclose(capture.root_position[..., 2], k, rtol=1e-4)
 
 
 def test_hand4whole_integrates_hands_with_the_hand_model(files, tmp_path):
