@@ -266,9 +266,10 @@ class NetworkSolver:
         Returns root (M, 2, 3) global rotations (un-mirrored), fingers (M, 2, 15, 3) MANO offsets
         as predicted (left still mirrored), boxes (M, 2, 4) xyxy of the crops, ok (M, 2).
         """
-        from ..networks.preprocess import process_bbox
+        from ..networks.preprocess import mirror_box_xywh, process_bbox
 
         config = self._nets["pose2pose_hand"].config
+        mirrored: dict[int, np.ndarray] = {}   # slot -> the frame mirrored (the reference mirrors the image)
         crops, where = [], []
         m_count = len(items)
         boxes = np.zeros((m_count, 2, 4))
@@ -281,8 +282,13 @@ class NetworkSolver:
                                          extension=1.0)
                 if processed is None:
                     continue
-                crop = self._crop(image, processed, config.input_shape_hw)
-                crops.append(np.ascontiguousarray(crop[:, ::-1]) if s == 0 else crop)
+                if s == 0:   # left: the crop of the mirrored image at the mirrored box (CHECKPOINTS.md §5.2)
+                    if item.slot not in mirrored:
+                        mirrored[item.slot] = np.ascontiguousarray(image[:, ::-1])
+                    crops.append(self._crop(mirrored[item.slot], mirror_box_xywh(processed, w),
+                                            config.input_shape_hw))
+                else:
+                    crops.append(self._crop(image, processed, config.input_shape_hw))
                 where.append((m, s))
                 boxes[m, s] = xywh_to_xyxy(processed)
                 ok[m, s] = True

@@ -86,3 +86,30 @@ def test_options_are_checked_before_anything_loads(tmp_path):
         checkpoint_paths("pose2pose", NetworkBackendOptions(checkpoint_body=tmp_path / "body.pth",
                                                             checkpoint_rootnet=tmp_path / "none.pth"),
                          False, False, tmp_path)
+
+
+def test_left_hand_crop_is_the_mirrored_image_crop():
+    """The left-hand crop equals the reference's: mirror the image, box centre x -> W - 1 - x."""
+    from wholebody_core.network_backend.runner import NetworkSolver, _Item
+    from wholebody_core.networks.preprocess import crop_image, mirror_box_xywh, process_bbox
+
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 255, (120, 160, 3), dtype=np.uint8)
+
+    class _Hand:
+        config = type("C", (), {"bbox_aspect_wh": 1.0, "input_shape_hw": (32, 32)})
+
+    solver = NetworkSolver.__new__(NetworkSolver)
+    solver._nets = {"pose2pose_hand": _Hand()}
+    seen = []
+    solver._run = lambda name, crops: seen.extend(crops) or {"root_pose": np.zeros((len(crops), 3)),
+                                                              "hand_pose": np.zeros((len(crops), 15, 3))}
+    boxes = np.array([[[20.0, 30.0, 60.0, 70.0], [90.0, 30.0, 130.0, 70.0]]])
+    item = _Item(0, 1, None, np.zeros(3))
+    out = solver._run_hands([item], {0: image}, boxes)
+    assert out["ok"].all() and len(seen) == 2
+    box = process_bbox([20, 30, 40, 40], 160, 120, 1.0, extension=1.0)
+    expected, _ = crop_image(image[:, ::-1].copy(), mirror_box_xywh(box, 160), (32, 32))
+    np.testing.assert_array_equal(seen[0], expected.astype(np.uint8))
+    right, _ = crop_image(image, process_bbox([90, 30, 40, 40], 160, 120, 1.0, extension=1.0), (32, 32))
+    np.testing.assert_array_equal(seen[1], right.astype(np.uint8))
