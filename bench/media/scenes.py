@@ -223,7 +223,21 @@ def _phone_above() -> SceneSpec:
         camera=CameraSpec(position=(0.0, 0.0, 2.6), pitch_deg=-35.0), samples=16)
 
 
-TILTED_SCENES = [_tilted_30_street(), _tilted_45_plaza(), _phone_above()]
+def _clip_tilted_35() -> SceneSpec:
+    """Surveillance clip (issue 10's camera): 6 m up, 35 degrees down, six adults walking
+    on one floor 7-15 m away, two of about equal image height passing side by side."""
+    return SceneSpec("clip_tilted_35", (
+        PersonSpec(0, M, BLUE, Walk((-3.0, 6.5), (-0.6, 6.5), 2.0)),
+        PersonSpec(1, F, RED, Walk((2.4, 7.4), (0.2, 7.6), 2.0, phase0=0.4, stride_period=1.0)),
+        PersonSpec(2, M_TALL, GREEN, Walk((-2.2, 11.5), (-2.4, 9.0), 2.0, phase0=0.7)),
+        PersonSpec(3, F_SLIM, YELLOW, Walk((-0.6, 9.6), (-0.4, 12.0), 2.0, phase0=0.2, stride_period=1.0)),
+        PersonSpec(4, M_HEAVY, WHITE, Walk((4.2, 11.0), (2.2, 10.6), 2.0, phase0=0.55, stride_period=1.2)),
+        PersonSpec(5, F_SHORT, GREY, Walk((1.4, 13.0), (3.6, 13.2), 2.0, phase0=0.85, stride_period=1.05)),
+    ), num_frames=20, fps=10.0, samples=12, room=(10.0, 24.0),
+        camera=CameraSpec(position=(0.0, 0.0, 6.0), pitch_deg=-35.0))
+
+
+TILTED_SCENES = [_tilted_30_street(), _tilted_45_plaza(), _phone_above(), _clip_tilted_35()]
 """Tilted cameras, kept in one block (appended to SCENES and CHECKED_IN)."""
 SCENES.update({s.name: s for s in TILTED_SCENES})
 CHECKED_IN = CHECKED_IN + tuple(s.name for s in TILTED_SCENES)
