@@ -21,6 +21,16 @@ def _has_layered_actions() -> bool:
     return "slots" in properties and "layers" in properties
 
 
+def _ensure_channelbag(action, slot, anim_utils):
+    """The channelbag of ``slot`` in ``action``'s first layer and strip, made if missing."""
+    ensure = getattr(anim_utils, "action_ensure_channelbag_for_slot", None)     # 5.0
+    if ensure is not None:
+        return ensure(action, slot)
+    layer = action.layers[0] if len(action.layers) else action.layers.new("Layer")   # 4.4, 4.5
+    strip = layer.strips[0] if len(layer.strips) else layer.strips.new(type="KEYFRAME")
+    return strip.channelbag(slot, ensure=True)
+
+
 class ObjectActionWriter:
     """A new action assigned to ``id_owner`` (an Object, or a shape-key datablock)."""
 
@@ -36,7 +46,8 @@ class ObjectActionWriter:
             # Assigning the slot that Blender already picked crashes some 4.4-5.0 builds.
             if animation_data.action_slot is None or animation_data.action_slot.handle != slot.handle:
                 animation_data.action_slot = slot
-            self._fcurves = anim_utils.action_ensure_channelbag_for_slot(self.action, slot).fcurves
+            self._channelbag = _ensure_channelbag(self.action, slot, anim_utils)
+            self._fcurves = self._channelbag.fcurves
             self._layered = True
         else:
             animation_data.action = self.action
@@ -45,7 +56,11 @@ class ObjectActionWriter:
 
     def new_fcurve(self, data_path: str, index: int, group: str) -> bpy.types.FCurve:
         if self._layered:
-            return self._fcurves.new(data_path, index=index, group_name=group)
+            if "group_name" in self._fcurves.bl_rna.functions["new"].parameters:     # 5.0
+                return self._fcurves.new(data_path, index=index, group_name=group)
+            fcurve = self._fcurves.new(data_path, index=index)                      # 4.4, 4.5
+            fcurve.group = self._channelbag.groups.get(group) or self._channelbag.groups.new(group)
+            return fcurve
         return self._fcurves.new(data_path, index=index, action_group=group)
 
     def write(self, data_path: str, frames: np.ndarray, values: np.ndarray, group: str,
@@ -76,3 +91,18 @@ class ObjectActionWriter:
                 points.handles_recalc()
             else:
                 fcurve.update()
+
+
+def action_fcurve_collections(action: bpy.types.Action) -> list:
+    """Every F-curve collection of ``action``: its channelbags' (4.4+) or the legacy ``Action.fcurves``."""
+    if _has_layered_actions():
+        return [channelbag.fcurves for layer in action.layers for strip in layer.strips
+                for channelbag in strip.channelbags]
+    return [action.fcurves]
+
+
+def keyed_frame_range(action: bpy.types.Action, data_path: str) -> tuple[float, float] | None:
+    """First and last keyed frame of ``data_path`` (any channel) in ``action``; None when unkeyed."""
+    frames = [point.co[0] for fcurves in action_fcurve_collections(action) for fcurve in fcurves
+              if fcurve.data_path == data_path for point in fcurve.keyframe_points]
+    return (min(frames), max(frames)) if frames else None

@@ -9,31 +9,11 @@ from mathutils import Matrix
 
 from ..wholebody_core.capture_format import Capture
 from ..wholebody_core.skeleton import JOINT_NAMES, NUM_JOINTS, PARENTS
-from . import axis_conversion, visibility
+from . import axis_conversion, bone_frames, visibility
 from .anim_keys import ObjectActionWriter
 
 CONFIDENCE_PROPERTY = "wholebody_confidence"
-_MIN_BONE_LENGTH_M = 0.01
-_MAX_BONE_LENGTH_M = 0.25
-
-
-def bone_lengths(rest_joints_model: np.ndarray) -> np.ndarray:
-    """A display length per bone: the mean distance to its children (leaves: 0.6 x parent).
-
-    Args:
-        rest_joints_model: (55, 3) metres.
-    Returns:
-        (55,) metres.
-    """
-    lengths = np.zeros(NUM_JOINTS)
-    for j in range(NUM_JOINTS):
-        children = np.flatnonzero(PARENTS == j)
-        if children.size:
-            lengths[j] = np.linalg.norm(rest_joints_model[children] - rest_joints_model[j], axis=-1).mean()
-    for j in range(NUM_JOINTS):
-        if lengths[j] == 0.0 and PARENTS[j] >= 0:
-            lengths[j] = 0.6 * lengths[PARENTS[j]]
-    return np.clip(lengths, _MIN_BONE_LENGTH_M, _MAX_BONE_LENGTH_M)
+FPS_PROPERTY = "wholebody_fps"
 
 
 def build_armature_object(name: str, rest_joints_model: np.ndarray,
@@ -97,28 +77,28 @@ def _edit_mode(objects: list):
 
 
 def add_edit_bones(edit_bones, rest_joints_model: np.ndarray) -> None:
-    """Adds the 55 SMPL-X bones to an armature in edit mode.
+    """Adds the 55 bones of ``bone_frames.rest_layout`` to an armature in edit mode.
 
-    Every bone's rest rotation is ``axis_conversion.ARM_FROM_MODEL``: the head at
-    the rest joint, the tail straight up (+Z), roll 0.
+    Bones run from each rest joint to its chain child, rolled by one rule
+    (``bone_frames``; rest matrices ``axis_conversion.model_frames_to_arm``).
 
     Args:
         edit_bones: the armature's ``edit_bones``.
         rest_joints_model: (55, 3) metres, model frame.
     """
-    heads_arm = axis_conversion.model_to_arm(rest_joints_model)
-    lengths = bone_lengths(rest_joints_model)
-    rest_rot = Matrix(axis_conversion.ARM_FROM_MODEL.tolist()).to_4x4()
+    layout = bone_frames.rest_layout(rest_joints_model)
+    heads_arm = axis_conversion.model_to_arm(layout.heads)
+    rest_arm = axis_conversion.model_frames_to_arm(layout.frames)
     for j, joint_name in enumerate(JOINT_NAMES):
         bone = edit_bones.new(joint_name)
         bone.head = (0.0, 0.0, 0.0)
-        bone.tail = (0.0, lengths[j], 0.0)
-        matrix = rest_rot.copy()
+        bone.tail = (0.0, float(layout.lengths[j]), 0.0)
+        matrix = Matrix(rest_arm[j].tolist()).to_4x4()
         matrix.translation = heads_arm[j].tolist()
-        bone.matrix = matrix
+        bone.matrix = matrix            # head, tail = head + Y * length, roll
         if PARENTS[j] >= 0:
             bone.parent = edit_bones[JOINT_NAMES[PARENTS[j]]]
-            bone.use_connect = False
+            bone.use_connect = bool(layout.connected[j])
 
 
 def capture_frame_numbers(frame_indices: np.ndarray) -> np.ndarray:
@@ -129,12 +109,15 @@ def capture_frame_numbers(frame_indices: np.ndarray) -> np.ndarray:
 _FRAME_CHUNK = 4096
 
 
-def bone_quats_of_person(capture: Capture, person: int, valid: np.ndarray) -> np.ndarray:
+def bone_quats_of_person(capture: Capture, person: int, valid: np.ndarray,
+                         frames_model: np.ndarray) -> np.ndarray:
     """Every bone's ``rotation_quaternion`` keys on the valid frames, sign-continuous over time.
 
     Computed in chunks of frames (the float64 maths of 100,000 frames at once
     took about 650 MB); each chunk's signs continue the previous chunk's.
 
+    Args:
+        frames_model: (55, 3, 3) the bones' rest frames (``bone_frames.RestLayout.frames``).
     Returns:
         (N, 55, 4) float32, N = valid.sum().
     """
@@ -152,7 +135,7 @@ def bone_quats_of_person(capture: Capture, person: int, valid: np.ndarray) -> np
             capture.left_hand_pose[person, t],
             capture.right_hand_pose[person, t],
         ], axis=1)                                                       # (n, 55, 3)
-        chunk = axis_conversion.bone_quats_wxyz(full_pose)               # (n, 55, 4)
+        chunk = axis_conversion.bone_quats_wxyz(full_pose, frames_model)  # (n, 55, 4)
         if previous is not None:
             chunk[:, np.sum(chunk[0] * previous, axis=-1) < 0.0] *= -1.0
         previous = chunk[-1]
@@ -172,11 +155,13 @@ def write_person_action(obj: bpy.types.Object, action_name: str, capture: Captur
     all_frames = capture_frame_numbers(capture.frame_indices)
     frames = all_frames[valid]
     hold = visibility.holds_before_gap(valid)
-    quats = bone_quats_of_person(capture, person, valid)                 # (N, 55, 4) float32
+    frames_model = bone_frames.rest_layout(capture.rest_joints[person].astype(np.float64)).frames
+    quats = bone_quats_of_person(capture, person, valid, frames_model)   # (N, 55, 4) float32
     locations = axis_conversion.pelvis_locations(
-        capture.root_position[person][valid], capture.rest_joints[person, 0])
+        capture.root_position[person][valid], capture.rest_joints[person, 0], frames_model[0])
 
     obj[CONFIDENCE_PROPERTY] = 0.0
+    obj[FPS_PROPERTY] = float(capture.fps)
     writer = ObjectActionWriter(obj, action_name)
     for j, joint_name in enumerate(JOINT_NAMES):
         path = f'pose.bones["{joint_name}"]'

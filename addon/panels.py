@@ -5,6 +5,7 @@ import bpy
 
 from . import preferences
 from .properties import status_text
+from .retarget_ui import draw_retarget
 
 
 class WHOLEBODY_PT_mocap(bpy.types.Panel):
@@ -58,3 +59,11 @@ class WHOLEBODY_PT_mocap(bpy.types.Panel):
         op.body = settings.body
         op.sensor_width = settings.sensor_mm
         op.source_path = settings.input_path
+        layout.separator()
+        column = layout.column(align=True)
+        column.label(text="Export (FBX, BVH, glTF, SMPL-X)")
+        row = column.row(align=True)
+        row.operator_menu_enum("wholebody.export_person", "target", text="Selected person", icon="EXPORT")
+        row.operator_menu_enum("wholebody.export_people", "target", text="Every person")
+        layout.separator()
+        draw_retarget(layout, context)

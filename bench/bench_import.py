@@ -109,7 +109,7 @@ def _child_keyframe_insert(path: str, max_frames: int) -> dict:
     import numpy as np
 
     _load_addon()
-    from wholebody_mocap.addon import axis_conversion
+    from wholebody_mocap.addon import axis_conversion, bone_frames
     from wholebody_mocap.addon.build_armature import build_armature_object
     from wholebody_mocap.wholebody_core.capture_format import read_capture
     from wholebody_mocap.wholebody_core.skeleton import JOINT_NAMES
@@ -124,8 +124,10 @@ def _child_keyframe_insert(path: str, max_frames: int) -> dict:
                            capture.jaw_pose[0][valid][:, None], capture.leye_pose[0][valid][:, None],
                            capture.reye_pose[0][valid][:, None], capture.left_hand_pose[0][valid],
                            capture.right_hand_pose[0][valid]], axis=1)
-    quats = axis_conversion.bone_quats_wxyz(pose)
-    locs = axis_conversion.pelvis_locations(capture.root_position[0][valid], capture.rest_joints[0, 0])
+    frames_model = bone_frames.rest_layout(capture.rest_joints[0].astype(float)).frames
+    quats = axis_conversion.bone_quats_wxyz(pose, frames_model)
+    locs = axis_conversion.pelvis_locations(capture.root_position[0][valid], capture.rest_joints[0, 0],
+                                            frames_model[0])
     bones = [obj.pose.bones[name] for name in JOINT_NAMES]
     start = time.perf_counter()
     for k, t in enumerate(valid):

@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="where to create the environment (default: .venv in the repository)")
     parser.add_argument("--dev", action="store_true",
                         help="also install test and benchmark tools (pytest, bpy, anny) and, for the add-on's "
-                             "compatibility tests, Blender 4.2 as bpy in <venv>/blender-4.2")
+                             "compatibility tests, Blender 4.2 and 4.5 as bpy in <venv>/blender-X.Y")
     parser.add_argument("--python", type=Path, default=Path(sys.executable),
                         help="Python 3.11 to build the environment from (default: the one running this)")
     parser.add_argument("--torch-index-url", default=None,

@@ -346,7 +346,9 @@ def run_capture(
             t2 = time.perf_counter()
             body_3d = np.stack([o.body_3d for o in observations])
             placed = root_depth.estimate_root_depth(boxes, body_3d, body_2d[..., :2], body_2d[..., 2], intrinsics)
-            scales = root_depth.floor_scales(root_depth.lowest_foot_points(placed.origin_cam, body_3d))
+            pitch = root_depth.body_axis_pitch_deg(body_3d, body_2d[..., :2], intrinsics)
+            feet = root_depth.lowest_foot_points(placed.origin_cam, body_3d, root_depth.pitch_down_cam(pitch))
+            scales = root_depth.floor_scales(feet, pitch)
             t3 = time.perf_counter()
             for obs, track_id, origin, scale in zip(observations, ids, placed.origin_cam, scales):
                 solver.add(slot, int(track_id), obs, origin, float(scale), image_rgb=image_rgb)

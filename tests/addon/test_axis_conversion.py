@@ -27,7 +27,7 @@ def test_quat_product_and_pelvis_fix_match_the_matrices():
     fix = ac.PELVIS_FIX_QUAT_WXYZ
     np.testing.assert_allclose(Rotation.from_quat(np.r_[fix[1:], fix[:1]]).as_matrix(), ac.PELVIS_FIX_ROTMAT)
     # an upright person facing the camera gets an identity pelvis key
-    facing = ac.bone_quats_wxyz(np.tile([[np.pi, 0.0, 0.0]], (1, 55, 1)))[0, 0]
+    facing = ac.bone_quats_wxyz(np.tile([[np.pi, 0.0, 0.0]], (1, 55, 1)), np.tile(np.eye(3), (55, 1, 1)))[0, 0]
     assert abs(abs(facing[0]) - 1.0) < 1e-12
 
 

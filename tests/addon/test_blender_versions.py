@@ -1,5 +1,5 @@
 """The add-on's tests again on each older Blender in ``install_deps/requirements-blender-compat.txt``
-(4.2.0, the manifest's ``blender_version_min``): bpy from PyPI, installed by
+(4.2.0, the manifest's ``blender_version_min``, and the 4.5 LTS): bpy from PyPI, installed by
 ``install.py --dev`` without dependencies into ``<venv>/blender-X.Y``, first on the
 ``PYTHONPATH`` of a second pytest over ``tests/addon``; everything else comes from this
 environment. The conftest makes that run stop unless it imported exactly that version.

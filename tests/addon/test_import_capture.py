@@ -7,8 +7,9 @@ import pytest
 
 from capture_factory import synthetic_capture
 from scene_checks import bone_heads_world, expected_joints_world, keyed_frames, project_px
-from wholebody_mocap.addon import axis_conversion, floor
+from wholebody_mocap.addon import axis_conversion, bone_frames, floor
 from wholebody_mocap.addon.build_armature import CONFIDENCE_PROPERTY
+from wholebody_mocap.wholebody_core.maths.rotations import rotmat_to_quat_wxyz, rotvec_to_rotmat
 from wholebody_mocap.wholebody_core.skeleton import JOINT_INDEX, JOINT_NAMES
 
 INVALID = {1: [3, 4, 7]}
@@ -60,21 +61,29 @@ def test_bone_heads_and_pelvis_projection_match_the_capture(clean_scene, capture
             np.testing.assert_allclose(hand_px, joints_px[JOINT_INDEX["right_index3"]], atol=1.0)
 
 
-def test_rest_frames_are_the_model_axes_and_quaternion_mode(clean_scene, capture_file):
+def test_rest_frames_follow_the_bone_layout_and_quaternion_mode(clean_scene, capture_file):
     path, capture = capture_file
     _import(path, body="NONE")
     armature = _armatures(bpy.data.collections["walk capture"])[0]
-    for bone in armature.data.bones:
-        np.testing.assert_allclose(np.array(bone.matrix_local)[:3, :3], axis_conversion.ARM_FROM_MODEL, atol=1e-6)
+    layout = bone_frames.rest_layout(capture.rest_joints[0].astype(np.float64))
+    rest_arm = axis_conversion.model_frames_to_arm(layout.frames)
+    for j, name in enumerate(JOINT_NAMES):
+        bone = armature.data.bones[name]
+        np.testing.assert_allclose(np.array(bone.matrix_local)[:3, :3], rest_arm[j], atol=1e-5)
+        np.testing.assert_allclose(bone.tail_local, axis_conversion.model_to_arm(layout.tails[j]), atol=1e-6)
+        assert bone.use_connect == layout.connected[j]
+    assert armature.data.bones["left_knee"].use_connect and not armature.data.bones["left_hip"].use_connect
     np.testing.assert_allclose(
         np.array([armature.data.bones[n].head_local for n in JOINT_NAMES]),
         axis_conversion.model_to_arm(capture.rest_joints[0]), atol=1e-6)
     assert all(pb.rotation_mode == "QUATERNION" for pb in armature.pose.bones)
-    # a body joint's key is the SMPL-X local rotation, unchanged
+    # a body joint's key is the SMPL-X local rotation written in the bone's rest axes: N^T R N
     scene = bpy.context.scene
     scene.frame_set(int(capture.frame_indices[2]) + 1)
     quat = np.array(armature.pose.bones["left_elbow"].rotation_quaternion)
-    expected = axis_conversion.rotvec_to_quat_wxyz(capture.body_pose[0, 2, JOINT_INDEX["left_elbow"] - 1])
+    frame = layout.frames[JOINT_INDEX["left_elbow"]]
+    local = rotvec_to_rotmat(capture.body_pose[0, 2, JOINT_INDEX["left_elbow"] - 1].astype(np.float64))
+    expected = rotmat_to_quat_wxyz(frame.T @ local @ frame)
     assert min(np.abs(quat - expected).max(), np.abs(quat + expected).max()) < 1e-5
 
 
@@ -175,3 +184,28 @@ def test_every_joint_projects_onto_its_pixel(clean_scene, tmp_path, focal_y, siz
         joints_px = (joints @ capture.intrinsics.T)[:, :2] / joints[:, 2:]
         projected = np.array([project_px(scene, scene.camera, h) for h in heads])
         np.testing.assert_allclose(projected, joints_px, atol=1.0)
+
+
+def test_default_body_follows_the_bones_rigidly(clean_scene, capture_file):
+    from wholebody_mocap.addon.default_body import body_geometry
+    from wholebody_mocap.wholebody_core.maths.kinematics import forward_kinematics, full_pose_rotvec
+
+    path, capture = capture_file
+    _import(path, body="DEFAULT")
+    armature = _armatures(bpy.data.collections["walk capture"])[0]
+    body = [o for o in armature.children if o.type == "MESH"][0]
+    rest = capture.rest_joints[0].astype(np.float64)
+    verts_model, _, owners = body_geometry(rest)
+    t = 6
+    clean_scene.frame_set(int(capture.frame_indices[t]) + 1)
+    evaluated = body.evaluated_get(bpy.context.evaluated_depsgraph_get())
+    mesh = evaluated.to_mesh()
+    coords = np.empty(len(mesh.vertices) * 3, dtype=np.float32)
+    mesh.vertices.foreach_get("co", coords)
+    evaluated.to_mesh_clear()
+    pose = full_pose_rotvec(*(getattr(capture, k)[0, t].astype(np.float64) for k in (
+        "global_orient", "body_pose", "jaw_pose", "leye_pose", "reye_pose", "left_hand_pose", "right_hand_pose")))
+    world_rot, _ = forward_kinematics(rotvec_to_rotmat(pose), rest)
+    joints = capture.joints_cam[0, t].astype(np.float64)
+    posed_cv = np.einsum("vab,vb->va", world_rot[owners], verts_model - rest[owners]) + joints[owners]
+    np.testing.assert_allclose(coords.reshape(-1, 3), axis_conversion.cv_to_world(posed_cv), atol=1e-3)

@@ -5,7 +5,7 @@ import bpy
 import numpy as np
 
 from capture_factory import synthetic_capture
-from wholebody_mocap.addon import axis_conversion, build_armature
+from wholebody_mocap.addon import axis_conversion, bone_frames, build_armature
 from wholebody_mocap.wholebody_core.maths.kinematics import full_pose_rotvec
 
 
@@ -45,9 +45,10 @@ def test_quaternions_in_chunks_equal_the_whole(clean_scene, tmp_path, monkeypatc
     valid = capture.valid[0]
     pose = full_pose_rotvec(capture.global_orient, capture.body_pose, capture.jaw_pose, capture.leye_pose,
                             capture.reye_pose, capture.left_hand_pose, capture.right_hand_pose)[0][valid]
-    whole = axis_conversion.bone_quats_wxyz(pose)
+    frames_model = bone_frames.rest_layout(capture.rest_joints[0].astype(np.float64)).frames
+    whole = axis_conversion.bone_quats_wxyz(pose, frames_model)
     monkeypatch.setattr(build_armature, "_FRAME_CHUNK", 3)
-    chunked = build_armature.bone_quats_of_person(capture, 0, valid)
+    chunked = build_armature.bone_quats_of_person(capture, 0, valid, frames_model)
     assert chunked.dtype == np.float32 and chunked.shape == whole.shape
     np.testing.assert_allclose(chunked, whole, atol=1e-6)   # same signs too: continuous across chunks
     assert (np.sum(whole[1:] * whole[:-1], axis=-1) < 0).sum() == 0

@@ -8,8 +8,10 @@ import pytest
 from addon_paths import PACKAGE
 
 CLASS_NAMES = ("WHOLEBODY_PT_mocap", "WHOLEBODY_PG_settings", "WHOLEBODY_PG_progress",
-               "WHOLEBODY_AP_preferences")
-OPERATORS = ("import_capture", "capture", "cancel_capture", "install_dependencies")
+               "WHOLEBODY_AP_preferences", "WHOLEBODY_PG_retarget", "WHOLEBODY_UL_retarget_bones")
+OPERATORS = ("import_capture", "capture", "cancel_capture", "install_dependencies", "export_person",
+             "export_people", "retarget", "retarget_propose_map", "retarget_save_preset",
+             "retarget_load_preset", "retarget_restore_action")
 
 
 def _registered() -> dict[str, bool]:
@@ -17,9 +19,12 @@ def _registered() -> dict[str, bool]:
         "classes": any(hasattr(bpy.types, name) for name in CLASS_NAMES),
         "operators": any(hasattr(bpy.types, f"WHOLEBODY_OT_{op}") for op in OPERATORS),
         "scene_property": "wholebody" in bpy.types.Scene.bl_rna.properties,
+        "retarget_property": "wholebody_retarget" in bpy.types.Scene.bl_rna.properties,
         "wm_property": "wholebody_progress" in bpy.types.WindowManager.bl_rna.properties,
         "menu": any(getattr(f, "__module__", "").startswith(PACKAGE)
                     for f in bpy.types.TOPBAR_MT_file_import._dyn_ui_initialize()),
+        "export_menu": any(getattr(f, "__module__", "").startswith(PACKAGE)
+                           for f in bpy.types.TOPBAR_MT_file_export._dyn_ui_initialize()),
         "preferences": bpy.context.preferences.addons.get(PACKAGE) is not None,
     }
 
@@ -68,6 +73,22 @@ class _RecordingLayout:
                 log.append(("set", idname, key))
         return _Props()
 
+    def operator_menu_enum(self, idname, property, **kwargs):
+        category, name = idname.split(".")
+        properties = getattr(getattr(bpy.ops, category), name).get_rna_type().properties
+        assert property in properties and properties[property].type == "ENUM", f"{idname} has no enum {property!r}"
+        self.log.append(("operator_menu_enum", idname, property))
+
+    def prop_search(self, data, name, search_data, search_name, **kwargs):
+        assert name in data.bl_rna.properties, f"{type(data).__name__} has no property {name!r}"
+        assert search_name in search_data.bl_rna.properties, f"{type(search_data).__name__} has no {search_name!r}"
+        self.log.append(("prop_search", name))
+
+    def template_list(self, list_type, list_id, data, name, active_data, active_name, **kwargs):
+        assert hasattr(bpy.types, list_type), f"UIList {list_type} is not registered"
+        assert name in data.bl_rna.properties and active_name in active_data.bl_rna.properties
+        self.log.append(("template_list", list_type))
+
     def label(self, **kwargs):
         self.log.append(("label", kwargs.get("text", "")))
 
@@ -77,7 +98,7 @@ class _RecordingLayout:
     def row(self, **kwargs):
         return self
 
-    column = box = row
+    column = box = split = row
 
 
 class _WithLayout:
@@ -101,6 +122,9 @@ def test_panel_draws_and_polls_run(clean_scene):
         WHOLEBODY_PT_mocap.draw(panel, bpy.context)
     assert ("operator", "wholebody.capture") in log and ("operator", "wholebody.import_capture") in log
     assert ("prop", "focal_mm") in log and ("prop", "focal_px") in log
+    assert ("operator_menu_enum", "wholebody.export_person", "target") in log
+    assert ("operator_menu_enum", "wholebody.export_people", "target") in log
+    assert ("template_list", "WHOLEBODY_UL_retarget_bones") in log and ("operator", "wholebody.retarget") in log
     progress = bpy.context.window_manager.wholebody_progress
     progress.running, progress.frames_done, progress.frames_total = True, 3, 10
     try:
@@ -114,6 +138,7 @@ def test_panel_draws_and_polls_run(clean_scene):
     assert bpy.ops.wholebody.capture.poll()
     assert not bpy.ops.wholebody.cancel_capture.poll()   # nothing running
     assert bpy.ops.wholebody.install_dependencies.poll()
+    assert not bpy.ops.wholebody.export_person.poll() and not bpy.ops.wholebody.export_people.poll()  # nobody
     prefs = bpy.context.preferences.addons[PACKAGE].preferences
     log.clear()
     type(prefs).draw(_WithLayout(prefs, _RecordingLayout(log)), bpy.context)

@@ -8,6 +8,7 @@ import pytest
 from capture_factory import synthetic_capture
 from scene_checks import bone_heads_world, expected_joints_world, keyed_frames
 from wholebody_mocap.addon import visibility
+from wholebody_mocap.addon.anim_keys import action_fcurve_collections
 
 # person 0 always valid; person 1 (id 4) missing on captured frames 3, 4 and 7
 INVALID = {1: [3, 4, 7]}
@@ -27,15 +28,10 @@ def _shown(obj) -> tuple[bool, bool]:
 
 
 def _fcurve(action, path):
-    for layer in getattr(action, "layers", []):
-        for strip in layer.strips:
-            for channelbag in strip.channelbags:
-                for fcurve in channelbag.fcurves:
-                    if fcurve.data_path == path:
-                        yield fcurve
-    for fcurve in getattr(action, "fcurves", []):
-        if fcurve.data_path == path:
-            yield fcurve
+    for fcurves in action_fcurve_collections(action):     # layered (4.4+: not the legacy proxy too) or legacy
+        for fcurve in fcurves:
+            if fcurve.data_path == path:
+                yield fcurve
 
 
 @pytest.fixture
