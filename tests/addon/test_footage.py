@@ -112,3 +112,70 @@ def test_movie_frames_follow_the_scene_frames_and_the_option_can_be_off(clean_sc
     _render(clean_scene, "BLENDER_WORKBENCH", 3, tmp_path / "off.png")
     alpha = cv2.imread(str(tmp_path / "off.png"), cv2.IMREAD_UNCHANGED)[..., 3]
     assert (alpha[_background_mask(capture, 0)] == 0).all()
+
+
+def _import(path, **kwargs):
+    assert bpy.ops.wholebody.import_capture(filepath=str(path), body="NONE", **kwargs) == {"FINISHED"}
+    return bpy.data.collections[sorted(c.name for c in bpy.data.collections)[-1]]
+
+
+def _footage_file(collection) -> str | None:
+    camera = next(o for o in collection.objects if o.type == "CAMERA")
+    if not camera.data.background_images:
+        return None
+    return bpy.path.abspath(camera.data.background_images[0].image.filepath)
+
+
+def test_footage_is_the_captures_own_source_unless_the_panels_video_is_that_file(clean_scene, tmp_path, capfd):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "c").mkdir()
+    own = _write_still(tmp_path / "a" / "walk.png")
+    other = tmp_path / "b" / "other.png"
+    cv2.imwrite(str(other), _footage_frame(1)[:200, :300])
+    path, _ = synthetic_capture(tmp_path / "a" / "walk.capture.npz", num_people=1, num_frames=1, fps=0.0,
+                                source="walk.png")
+    # the panel passes its "Video or image" field as a hint: another capture's video is not this one's footage
+    collection = _import(path, source_hint=str(other))
+    assert _footage_file(collection) == str(own)
+    image = collection.objects["walk_footage"].data.materials[0].node_tree.nodes["Image Texture"].image
+    assert tuple(image.size) == IMAGE_SIZE and bpy.path.abspath(image.filepath) == str(own)
+    # the panel's field naming the capture's source file (same name) is taken
+    same_name = _write_still(tmp_path / "b" / "walk.png")
+    assert _footage_file(_import(path, source_hint=str(same_name))) == str(same_name)
+    # a capture moved away from its footage: found in the folder of the panel's video
+    moved, _ = synthetic_capture(tmp_path / "c" / "walk.capture.npz", num_people=1, num_frames=1, fps=0.0,
+                                 source="walk.png")
+    assert _footage_file(_import(moved, source_hint=str(other))) == str(same_name)
+    # footage the user chose in the import's Footage field is taken as it is
+    assert _footage_file(_import(path, source_path=str(other))) == str(other)
+    capfd.readouterr()
+    # nowhere to be found: a warning, and the import goes on without footage
+    collection = _import(moved, source_hint=str(tmp_path / "c" / "unrelated.png"),
+                         source_path=str(tmp_path / "missing.mp4"))
+    out = capfd.readouterr().out
+    assert "missing.mp4' does not exist" in out and "'walk.png' not found" in out
+    assert _footage_file(collection) is None
+    assert not [o for o in collection.objects if o.get("wholebody_footage")]
+    assert len([o for o in collection.objects if o.type == "ARMATURE"]) == 1
+
+
+def test_only_the_scene_cameras_footage_renders(clean_scene, tmp_path, capfd):
+    _write_still(tmp_path / "first.png")
+    _write_still(tmp_path / "second.png")
+    first, _ = synthetic_capture(tmp_path / "first.capture.npz", num_people=1, num_frames=1, fps=0.0,
+                                 source="first.png")
+    second, _ = synthetic_capture(tmp_path / "second.capture.npz", num_people=1, num_frames=1, fps=0.0,
+                                  source="second.png")
+    _import(first)
+    first_plane = bpy.data.objects["first_footage"]
+    _import(second)                                     # a second capture: the scene camera is kept
+    second_plane = bpy.data.objects["second_footage"]
+    assert clean_scene.camera.name == "first_camera"
+    assert not first_plane.hide_render and second_plane.hide_render
+    assert "make it the scene camera and enable 'second_footage' in renders" in capfd.readouterr().out
+    _import(second, scene_settings="SET")               # asked: its camera, and only its footage renders
+    third_plane = bpy.data.objects["second_footage.001"]
+    assert clean_scene.camera == third_plane.parent
+    assert first_plane.hide_render and second_plane.hide_render and not third_plane.hide_render
+    assert "'first_footage' hidden in renders" in capfd.readouterr().out
