@@ -143,8 +143,8 @@ def build_footage_plane(name: str, camera_obj: bpy.types.Object, image: bpy.type
     Standard view transform the render shows the footage's own colours), seen by
     the camera only (no shadows, no light bounced onto the people), not selectable,
     hidden in the viewport (the camera's background image shows it there) but
-    rendered. Workbench draws it with *Color: Texture*. A movie plays from scene
-    frame 1 = source frame 0, like the keys.
+    rendered. Workbench draws it with *Color: Texture* (grey with *Material*). A
+    movie plays from scene frame 1 = source frame 0, like the keys.
     """
     mesh = bpy.data.meshes.new(name)
     mesh.from_pydata(footage_plane_corners(capture_intrinsics, image_size, distance).tolist(), [],

@@ -78,7 +78,7 @@ FOOTAGE_MIN_DISTANCE_M = 20.0
 
 
 def scene_has_capture(scene: bpy.types.Scene) -> bool:
-    """Whether an earlier import built into ``scene`` (its camera, armatures or bodies are there)."""
+    """Whether an earlier import built into ``scene`` (a camera or an armature it made is there)."""
     return any(CAPTURE_PROPERTY in obj for obj in scene.objects)
 
 
