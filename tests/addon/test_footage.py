@@ -10,6 +10,7 @@ import bpy
 import cv2
 import numpy as np
 import pytest
+from bpy_extras.object_utils import world_to_camera_view
 
 from capture_factory import IMAGE_SIZE, synthetic_capture
 
@@ -179,3 +180,21 @@ def test_only_the_scene_cameras_footage_renders(clean_scene, tmp_path, capfd):
     assert clean_scene.camera == third_plane.parent
     assert first_plane.hide_render and second_plane.hide_render and not third_plane.hide_render
     assert "'first_footage' hidden in renders" in capfd.readouterr().out
+
+
+@pytest.mark.parametrize("focal_y, size, principal, use_floor", [
+    (900.0, (480, 640), (250.0, 300.0), False),     # portrait, principal point off centre
+    (850.0, (640, 480), (300.0, 260.0), True),      # non-square pixels, on a floor
+])
+def test_the_footage_plane_fills_the_camera_view(clean_scene, tmp_path, focal_y, size, principal, use_floor):
+    cv2.imwrite(str(tmp_path / "cam.png"), np.zeros((size[1], size[0], 3), np.uint8))
+    path, capture = synthetic_capture(tmp_path / "cam.capture.npz", num_people=2, num_frames=2, focal_y_px=focal_y,
+                                      image_size=size, principal=principal, source="cam.png", floor_tilt_deg=10.0)
+    _import(path, use_floor=use_floor)
+    plane = bpy.data.objects["cam_footage"]
+    world = [plane.matrix_world @ v.co for v in plane.data.vertices]
+    camera_inv = clean_scene.camera.matrix_world.inverted()
+    depths = [-(camera_inv @ point).z for point in world]
+    assert min(depths) > 2 * capture.joints_cam[..., 2].max() - 1e-3
+    corners = [world_to_camera_view(clean_scene, clean_scene.camera, point).xy for point in world]
+    np.testing.assert_allclose(corners, [(0, 1), (1, 1), (1, 0), (0, 0)], atol=1e-4)   # the frame's corners
