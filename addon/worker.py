@@ -36,7 +36,7 @@ class CaptureRequest:
     focal_px: float = 0.0            # > 0: --focal
     focal_mm: float = 0.0            # > 0 with sensor_mm: --focal-mm/--sensor-mm
     sensor_mm: float = 36.0
-    max_people: int = 0              # 0: no limit
+    max_people: int = 0              # 0: the command line's default (10); the panel always sends 1-64
     start: int = -1                  # -1: from the first frame
     end: int = -1                    # stop before this frame (the CLI's --end); -1: to the end
     stride: int = 1
