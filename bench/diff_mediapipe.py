@@ -32,6 +32,7 @@ class Comparison:
     found_by_mediapipe: bool
     median_px: float = float("nan")      # ours vs MediaPipe, median over the 33 landmarks
     worst_px: float = float("nan")       # ... the largest
+    worst_joint_px: float = float("nan")  # the largest over the 17 COCO joints (no toes, heels, fingers)
     gt_median_mediapipe: float = float("nan")   # MediaPipe vs the ground truth (COCO points)
     gt_median_ours: float = float("nan")        # ours vs the ground truth
 
@@ -63,7 +64,8 @@ def compare(images: list[Path], backend=None) -> list[Comparison]:
             theirs = np.array([[p.x * width, p.y * height] for p in result.pose_landmarks.landmark])
             dists = [np.linalg.norm(p.body_2d[:, :2] - theirs, axis=1) for p in people]
             best = int(np.argmin([np.median(d) for d in dists]))
-            c = Comparison(path.name, len(people), True, float(np.median(dists[best])), float(dists[best].max()))
+            c = Comparison(path.name, len(people), True, float(np.median(dists[best])), float(dists[best].max()),
+                           float(dists[best][BLAZEPOSE_OF_COCO].max()))
             gt_path = path.with_name(path.name.rsplit(".", 1)[0] + ".gt.npz")
             if gt_path.exists():
                 coco = np.load(gt_path)["coco_2d"][:, 0]       # (P, 17, 2) first frame
@@ -80,12 +82,13 @@ def main(argv=None) -> None:
     parser.add_argument("images", nargs="*", type=Path)
     args = parser.parse_args(argv)
     rows = compare(args.images or default_images())
-    print(f"{'image':26s} {'ours':>4s} {'median px':>9s} {'worst px':>8s} {'gt: mediapipe':>13s} {'gt: ours':>8s}")
+    print(f"{'image':26s} {'people':>6s} {'median px':>9s} {'worst px':>8s} {'worst joint px':>14s} "
+          f"{'gt: mediapipe':>13s} {'gt: ours':>8s}")
     for c in rows:
         if not c.found_by_mediapipe:
-            print(f"{c.image:26s} {c.people_ours:4d}   (MediaPipe finds nobody)")
+            print(f"{c.image:26s} {c.people_ours:6d}   (MediaPipe finds nobody)")
             continue
-        print(f"{c.image:26s} {c.people_ours:4d} {c.median_px:9.1f} {c.worst_px:8.1f} "
+        print(f"{c.image:26s} {c.people_ours:6d} {c.median_px:9.1f} {c.worst_px:8.1f} {c.worst_joint_px:14.1f} "
               f"{c.gt_median_mediapipe:13.1f} {c.gt_median_ours:8.1f}")
 
 
