@@ -114,6 +114,14 @@ POSES: dict[str, Pose] = {
         "upperarm01.L": chain(("y", 30.0), ("x", 20.0)),
         "upperarm01.R": chain(("y", -30.0), ("x", -20.0)),
     },
+    # A jump with the legs tucked under (the root lifted in the scene), arms up.
+    "jump_tucked": {
+        "upperleg01.L": chain(("x", -70.0), ("y", -6.0)),
+        "upperleg01.R": chain(("x", -70.0), ("y", 6.0)),
+        "lowerleg01.L": rotation("x", 110.0), "lowerleg01.R": rotation("x", 110.0),
+        "foot.L": rotation("x", 30.0), "foot.R": rotation("x", 30.0),
+        "upperarm01.L": rotation("y", -80.0), "upperarm01.R": rotation("y", 80.0),
+    },
     "sitting": {
         "upperleg01.L": chain(("x", -88.0), ("y", -4.0)),
         "upperleg01.R": chain(("x", -88.0), ("y", 4.0)),
