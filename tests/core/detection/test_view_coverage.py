@@ -72,3 +72,24 @@ def test_an_unsure_whole_view_does_not_override_sure_partial_ones():
     # with only unsure candidates, the best view among them still decides
     out = weighted_nms(boxes[2:], scores[2:], extras[2:], 0.3, coverage=np.array([1.0]), sure_score=0.5)
     np.testing.assert_allclose(out[0][2], [50.0])
+
+
+def test_a_tile_holding_most_of_a_person_beats_the_coarser_full_frame():
+    # tilted_45_plaza: a 200 px man, the full frame (640 px view) sees him whole but
+    # at a third of a tile's resolution and says 440 px; a 240 px tile holds 74 % of
+    # him and says 275
+    boxes = np.array([[300, 100, 340, 140], [302, 100, 342, 140]], float)
+    scores = np.array([0.8, 0.97])
+    extras = np.array([[440.0], [275.0]])
+    out = weighted_nms(boxes, scores, extras, 0.3, coverage=np.array([1.0, 0.74]), sure_score=0.5,
+                       view_side=np.array([640.0, 240.0]))
+    np.testing.assert_allclose(out[0][2], [275.0])
+    # a tile that cuts most of the person off (a large person) does not
+    out = weighted_nms(boxes, scores, extras, 0.3, coverage=np.array([1.0, 0.45]), sure_score=0.5,
+                       view_side=np.array([640.0, 240.0]))
+    np.testing.assert_allclose(out[0][2], [440.0])
+    # tiles of both sizes that hold the person are averaged
+    out = weighted_nms(np.vstack([boxes, boxes[:1]]), np.array([0.8, 0.9, 0.9]), np.array([[440.0], [270.0], [280.0]]),
+                       0.3, coverage=np.array([1.0, 0.9, 1.0]), sure_score=0.5,
+                       view_side=np.array([640.0, 240.0, 158.0]))
+    np.testing.assert_allclose(out[0][2], [275.0])
