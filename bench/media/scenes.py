@@ -149,6 +149,10 @@ SCENES: dict[str, SceneSpec] = {s.name: s for s in [
     _still("pose_sitting", PersonSpec(0, M, RED, Static("sitting", (-0.4, 3.5), yaw_deg=25.0, lift=0.55, stool=True))),
     _still("pose_walking", PersonSpec(0, F, GREEN, Static("walking", (0.0, 6.0), yaw_deg=90.0))),
     _still("pose_far", PersonSpec(0, M, YELLOW, Static("standing", (0.6, 8.0), yaw_deg=-10.0))),
+    _still("pose_kick", PersonSpec(0, M, WHITE, Static("kick", (0.0, 3.6), yaw_deg=70.0))),
+    _still("pose_lunge", PersonSpec(0, F, BLUE, Static("lunge", (0.2, 3.8), yaw_deg=-60.0))),
+    _still("pose_jump", PersonSpec(0, M, RED, Static("jump_tucked", (-0.2, 4.2), yaw_deg=20.0, lift=1.2))),
+    _still("pose_back", PersonSpec(0, F, GREEN, Static("walking", (0.3, 4.0), yaw_deg=170.0))),
     _still(
         "multi_person",
         PersonSpec(0, M, BLUE, Static("standing", (-1.1, 3.0), yaw_deg=10.0)),
@@ -176,7 +180,8 @@ SCENES: dict[str, SceneSpec] = {s.name: s for s in [
 
 CHECKED_IN = ("single_person", "multi_person", "child_adult", "occlusion", "pose_arms_raised",
               "pose_crouching", "pose_reaching", "pose_crossed_arms", "pose_sitting",
-              "pose_walking", "pose_far", "clip_walk_across", "clip_crossing", "clip_walk_toward",
+              "pose_walking", "pose_far", "pose_kick", "pose_lunge", "pose_jump", "pose_back",
+              "clip_walk_across", "clip_crossing", "clip_walk_toward",
               "clip_crowd")
 """The scenes whose renders and ground truth live in ``tests/media``."""
 
