@@ -15,7 +15,8 @@ from ..wholebody_core.capture_format import SUFFIX, Capture
 from . import axis_conversion, floor
 from .build_armature import (build_armature_objects, capture_frame_numbers, write_body_visibility,
                              write_person_action)
-from .build_camera import build_camera, find_source, set_background
+from .build_camera import (FOOTAGE_PROPERTY, build_footage_plane, build_camera, find_source, load_footage_image,
+                           set_background, set_render_resolution)
 from .default_body import build_default_body
 
 log = logging.getLogger(__name__)
@@ -28,10 +29,11 @@ class ImportOptions:
     body: str = "AUTO"                # AUTO (SMPL-X when a model is given, else DEFAULT), SMPLX, DEFAULT, NONE
     use_floor: bool = False
     sensor_width_mm: float = 36.0
-    source_path: str = ""             # the footage, when not next to the capture
+    source_path: str = ""             # the footage the user chose (else the capture's source, next to it)
+    source_hint: str = ""             # the panel's video: used when it is the capture's source (same name)
     smplx_model_path: str = ""        # folder or .npz of the user's SMPL-X model
-    set_scene_frames: bool = True     # scene fps and frame range from the capture
-    make_camera_active: bool = True
+    scene_settings: str = "AUTO"      # scene camera, resolution, frame range: AUTO (first capture), SET, KEEP
+    footage_in_render: bool = True    # a plane with the footage behind the people, for F12 renders
     key_unsure_joints: bool = True    # False: no rotation keys where a joint's confidence is below 0.5
 
 
@@ -45,6 +47,8 @@ class ImportResult:
     source_found: bool
     floor_applied: bool
     warnings: list
+    scene_changes: list = dataclasses.field(default_factory=list)  # what the import set on the scene, said
+    footage_plane: bpy.types.Object | None = None                  # the footage for renders
 
 
 def capture_stem(capture: Capture, capture_path: str | os.PathLike) -> str:
@@ -70,16 +74,99 @@ def scene_from_world(capture: Capture, use_floor: bool) -> tuple[np.ndarray, boo
     return (np.eye(4), False) if transform is None else (transform, True)
 
 
-def _set_scene_frames(scene: bpy.types.Scene, capture: Capture) -> None:
-    if capture.fps > 0:
-        fps = max(1, int(round(capture.fps)))
-        scene.render.fps = fps
-        scene.render.fps_base = fps / capture.fps
+CAPTURE_PROPERTY = "wholebody_capture"   # on the camera and the armatures an import makes: the file
+FOOTAGE_MIN_DISTANCE_M = 20.0
+
+
+def scene_has_capture(scene: bpy.types.Scene) -> bool:
+    """Whether an earlier import built into ``scene`` (a camera or an armature it made is there)."""
+    return any(CAPTURE_PROPERTY in obj for obj in scene.objects)
+
+
+def _set_scene_settings(scene: bpy.types.Scene, camera: bpy.types.Object, capture: Capture,
+                        options: ImportOptions, first: bool, warnings: list[str]) -> list[str]:
+    """The scene camera, resolution and frame range from the capture; returns what changed, in words.
+
+    The first capture in a scene gives the scene its frame range, frame rate and
+    current frame; a later one only extends the range to include its frames (never
+    shrinks it) and keeps the frame rate (a different one is a warning).
+    """
+    changes = []
+    if scene.camera != camera:
+        scene.camera = camera
+        changes.append(f"scene camera {camera.name!r}")
+    before = (scene.render.resolution_x, scene.render.resolution_y, scene.render.resolution_percentage)
+    width, height = set_render_resolution(scene, capture.intrinsics, capture.image_size, options.sensor_width_mm)
+    if before != (width, height, 100):
+        changes.append(f"resolution {width}x{height}")
     if capture.num_frames:
         frames = capture_frame_numbers(capture.frame_indices)
-        scene.frame_start = int(frames[0])
-        scene.frame_end = int(frames[-1])
-        scene.frame_set(int(frames[0]))
+        first_frame, last_frame = int(frames[0]), int(frames[-1])
+        old_range = (scene.frame_start, scene.frame_end)
+        new_range = ((first_frame, last_frame) if first else
+                     (min(old_range[0], first_frame), max(old_range[1], last_frame)))
+        for _ in range(2):   # setting one end of the range may move the other
+            scene.frame_start, scene.frame_end = new_range
+        if new_range != old_range:
+            changes.append(f"frame range {new_range[0]}-{new_range[1]}")
+        if first:
+            scene.frame_set(first_frame)
+    if capture.fps > 0:
+        fps = max(1, int(round(capture.fps)))
+        scene_fps = scene.render.fps / scene.render.fps_base
+        if first and abs(scene_fps - capture.fps) > 1e-6 * capture.fps:
+            scene.render.fps = fps
+            scene.render.fps_base = fps / capture.fps
+            changes.append(f"{capture.fps:g} fps")
+        elif not first and abs(scene_fps - capture.fps) > 1e-3 * capture.fps:
+            warnings.append(f"the capture was made at {capture.fps:g} fps, the scene plays at {scene_fps:g} fps "
+                            "(kept for the captures already in it)")
+    return changes
+
+
+def _footage_distance(capture: Capture) -> float:
+    """How far behind the camera the footage plane goes: well behind every captured joint."""
+    depths = capture.joints_cam[..., 2][capture.valid] if capture.num_people else np.zeros(0)
+    farthest = float(depths.max()) if depths.size else 0.0
+    return min(500.0, max(FOOTAGE_MIN_DISTANCE_M, 2.0 * farthest))
+
+
+def _add_footage(stem: str, camera, capture: Capture, capture_path, options: ImportOptions, collection,
+                 collection_scene, warnings: list[str]):
+    """The footage behind the camera and on a plane for renders: (found, the plane or None); a warning if not found."""
+    if options.source_path and not Path(bpy.path.abspath(options.source_path)).is_file():
+        warnings.append(f"footage {options.source_path!r} does not exist; looking for the capture's own "
+                        f"source {capture.source!r} instead")
+    source = find_source(capture_path, capture.source, options.source_path, options.source_hint)
+    if source is None:
+        where = "next to the capture" + (" or the panel's video" if options.source_hint else "")
+        warnings.append(f"source footage {capture.source!r} not found {where}; imported without it: "
+                        "choose the footage in the import's Footage field to see it behind the people")
+        return False, None
+    set_background(camera, source)
+    if not options.footage_in_render:
+        return True, None
+    return True, build_footage_plane(f"{stem}_footage", camera, load_footage_image(source), capture.intrinsics,
+                                     capture.image_size, _footage_distance(capture), collection, collection_scene)
+
+
+def _render_footage_through_scene_camera(scene: bpy.types.Scene, camera: bpy.types.Object,
+                                         plane: bpy.types.Object | None) -> list[str]:
+    """Renders the new ``plane`` only if ``camera`` is the scene camera; then hides other captures' footage.
+
+    Each capture's footage plane fills its own camera's view, so another
+    capture's plane would show in (or cover) this one's render. Returns what was
+    hidden, in words.
+    """
+    if plane is not None:
+        plane.hide_render = scene.camera != camera
+    if scene.camera != camera:
+        return []
+    others = [obj for obj in scene.objects
+              if obj != plane and obj.get(FOOTAGE_PROPERTY) and not obj.hide_render]
+    for obj in others:
+        obj.hide_render = True
+    return [f"{obj.name!r} hidden in renders" for obj in others]
 
 
 def _body_kind(options: ImportOptions) -> str:
@@ -115,6 +202,7 @@ def build_capture_scene(context: bpy.types.Context, capture: Capture, capture_pa
         from . import smplx_body
         smplx_body.load_model(options.smplx_model_path)  # read (and fail) before building anything
     stem = capture_stem(capture, capture_path)
+    first = not scene_has_capture(scene)
     warnings: list[str] = []
     collection = bpy.data.collections.new(f"{stem} capture")
     scene.collection.children.link(collection)
@@ -123,15 +211,9 @@ def build_capture_scene(context: bpy.types.Context, capture: Capture, capture_pa
         warnings.append("no valid frames to fit a floor to; the scene keeps the camera's axes")
 
     camera = build_camera(f"{stem}_camera", capture.intrinsics, capture.image_size,
-                          options.sensor_width_mm, transform, collection, scene)
-    source = find_source(capture_path, capture.source, options.source_path)
-    if source is not None:
-        set_background(camera, source)
-    else:
-        warnings.append(f"source footage {capture.source!r} not found next to the capture; "
-                        "set the source file to see it behind the camera")
-    if options.make_camera_active:
-        scene.camera = camera
+                          options.sensor_width_mm, transform, collection)
+    camera[CAPTURE_PROPERTY] = str(capture_path)
+    source_found, plane = _add_footage(stem, camera, capture, capture_path, options, collection, scene, warnings)
 
     bodies, actions = [], []
     names = [f"{stem}_person{int(person_id)}" for person_id in capture.person_ids]
@@ -140,7 +222,7 @@ def build_capture_scene(context: bpy.types.Context, capture: Capture, capture_pa
     for person, (name, arm_obj) in enumerate(zip(names, armatures)):
         arm_obj.matrix_world = Matrix(transform.tolist())
         arm_obj["wholebody_person_id"] = int(capture.person_ids[person])
-        arm_obj["wholebody_capture"] = str(capture_path)
+        arm_obj[CAPTURE_PROPERTY] = str(capture_path)
         actions.append(write_person_action(arm_obj, f"{name}_action", capture, person,
                                            key_unsure_joints=options.key_unsure_joints))
         body_obj = _build_body(body, options, f"{name}_body", arm_obj, capture, person, collection)
@@ -149,7 +231,10 @@ def build_capture_scene(context: bpy.types.Context, capture: Capture, capture_pa
             body_action = write_body_visibility(body_obj, f"{body_obj.name}_visibility", capture, person)
             if body_action is not None:
                 actions.append(body_action)
-    if options.set_scene_frames:
-        _set_scene_frames(scene, capture)
+    scene_changes = []
+    if options.scene_settings == "SET" or (options.scene_settings == "AUTO" and first):
+        scene_changes = _set_scene_settings(scene, camera, capture, options, first, warnings)
+    # last: it may change earlier captures, which a failed import would not restore
+    scene_changes += _render_footage_through_scene_camera(scene, camera, plane)
     return ImportResult(collection, camera, armatures, bodies, actions,
-                        source is not None, floor_applied, warnings)
+                        source_found, floor_applied, warnings, scene_changes, plane)

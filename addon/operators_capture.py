@@ -86,6 +86,8 @@ class CaptureRun:
         request = capture_request(settings, output, prefs.device if prefs else "auto",
                                   preferences.smplx_model_path(prefs))
         request.input_path = input_path
+        for key, value in preferences.backend_request_fields(prefs).items():
+            setattr(request, key, value)
         self.reset()
         self.output_path, self.source_path, self.import_result = output, source_path, import_result
         self.worker = WorkerProcess(capture_command(core_python, request))

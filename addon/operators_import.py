@@ -22,12 +22,25 @@ BODY_ITEMS = [
     ("NONE", "None", "Armatures only"),
 ]
 
+SCENE_SETTINGS_ITEMS = [
+    ("AUTO", "First capture only", "Set them for the first capture in the scene (its camera, resolution, "
+                                   "frame range and frame rate); leave them as they are for later captures"),
+    ("SET", "Set", "Make this capture's camera the scene camera, use its resolution and extend the frame "
+                   "range to include its frames (never shrink it)"),
+    ("KEEP", "Keep", "Leave the scene camera, resolution, frame range and frame rate as they are"),
+]
+
 
 def import_capture_file(context, filepath: str, *, use_floor: bool, body: str,
-                        sensor_width_mm: float, source_path: str = "", key_unsure_joints: bool = True):
+                        sensor_width_mm: float, source_path: str = "", source_hint: str = "",
+                        scene_settings: str = "AUTO", footage_in_render: bool = True,
+                        key_unsure_joints: bool = True):
     """Reads and checks (pure, may raise CaptureError), then builds (bpy). Returns the ImportResult.
 
-    The file is checked completely before the scene is touched. The import runs in
+    ``source_path``: footage the user chose; ``source_hint``: the panel's video,
+    used only when its file name is the capture's ``source`` (it may belong to
+    another capture); else the source is looked for next to the capture. The file
+    is checked completely before the scene is touched. The import runs in
     Object mode (switching to it from Pose, Edit or any other mode); if building
     still fails, everything it created is removed and the scene's camera,
     resolution, frame range, frame rate, active object and mode are restored
@@ -43,7 +56,8 @@ def import_capture_file(context, filepath: str, *, use_floor: bool, body: str,
                            "preferences, or choose the default body.")
     options = ImportOptions(body=body, use_floor=use_floor, sensor_width_mm=sensor_width_mm,
                             source_path=source_path, smplx_model_path=model if body != "DEFAULT" else "",
-                            key_unsure_joints=key_unsure_joints)
+                            source_hint=source_hint, scene_settings=scene_settings,
+                            footage_in_render=footage_in_render, key_unsure_joints=key_unsure_joints)
     snapshot = SceneSnapshot.take(context)
     try:
         _object_mode(context)
@@ -72,7 +86,13 @@ def report_import(report, result) -> None:
     """Tells the user what an import built (``report``: an operator's ``report``)."""
     for warning in result.warnings:
         report({"WARNING"}, warning)
-    report({"INFO"}, f"Imported {len(result.armatures)} people into collection {result.collection.name!r}")
+    scene = ("; set " + ", ".join(result.scene_changes) if result.scene_changes
+             else "; the scene camera, resolution and frame range were left as they were")
+    if result.footage_plane is not None and result.footage_plane.hide_render:
+        scene += (f" (to render through {result.camera.name!r}, make it the scene camera and enable "
+                  f"{result.footage_plane.name!r} in renders)")
+    report({"INFO"}, f"Imported {len(result.armatures)} people into collection {result.collection.name!r}"
+                     + scene)
 
 
 class WHOLEBODY_OT_import_capture(bpy.types.Operator, ImportHelper):
@@ -88,8 +108,16 @@ class WHOLEBODY_OT_import_capture(bpy.types.Operator, ImportHelper):
                             description="Fit a ground plane to the feet and make it Z = 0")
     body: EnumProperty(name="Body", items=BODY_ITEMS, default="AUTO")
     sensor_width: FloatProperty(name="Sensor width (mm)", default=36.0, min=1.0, max=200.0)
-    source_path: StringProperty(name="Footage", subtype="FILE_PATH",
-                                description="The source video/image when it is not next to the capture")
+    source_path: StringProperty(name="Footage", subtype="FILE_PATH", options={"SKIP_SAVE"},
+                                description="The source video/image (empty: the capture's own source, "
+                                            "found next to the capture)")
+    source_hint: StringProperty(options={"HIDDEN", "SKIP_SAVE"},
+                                description="The Mocap panel's video: used only if it is the capture's source")
+    scene_settings: EnumProperty(name="Scene camera, resolution, frame range", items=SCENE_SETTINGS_ITEMS,
+                                 default="AUTO")
+    footage_in_render: BoolProperty(name="Footage in renders", default=True,
+                                    description="Put the footage on a plane behind the people, filling the "
+                                                "camera's view, so that renders (F12) show it")
     key_unsure_joints: BoolProperty(
         name="Key unsure joints", default=True,
         description="Key joints also where they were not really seen (confidence below 0.5: outside the frame, "
@@ -114,6 +142,8 @@ class WHOLEBODY_OT_import_capture(bpy.types.Operator, ImportHelper):
         try:
             result = import_capture_file(context, filepath, use_floor=self.use_floor, body=self.body,
                                          sensor_width_mm=self.sensor_width, source_path=self.source_path,
+                                         source_hint=self.source_hint, scene_settings=self.scene_settings,
+                                         footage_in_render=self.footage_in_render,
                                          key_unsure_joints=self.key_unsure_joints)
         except CaptureError as error:
             self.report({"ERROR"}, str(error))

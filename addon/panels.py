@@ -58,7 +58,7 @@ class WHOLEBODY_PT_mocap(bpy.types.Panel):
         op.use_floor = settings.use_floor
         op.body = settings.body
         op.sensor_width = settings.sensor_mm
-        op.source_path = settings.input_path
+        op.source_hint = settings.input_path   # used only when it is the capture's own source
         layout.separator()
         column = layout.column(align=True)
         column.label(text="Export (FBX, BVH, glTF, SMPL-X)")

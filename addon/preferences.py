@@ -9,7 +9,18 @@ from pathlib import Path
 import bpy
 from bpy.props import EnumProperty, StringProperty
 
+from ..wholebody_core.backends import DEFAULT_BACKEND, get_backend, list_backends
+
 ROOT_PACKAGE = __package__.rpartition(".")[0]
+BACKEND_ITEMS = [(name, name, get_backend(name).summary) for name in list_backends()]
+CHECKPOINT_PARTS = ("body", "hand", "face", "hand4whole", "rootnet")
+_CHECKPOINT_LABELS = {
+    "body": ("Pose2Pose body", "snapshot_6_body.pth.tar (pose2pose backend)"),
+    "hand": ("Pose2Pose hand", "snapshot_12_hand.pth.tar (pose2pose; hand4whole's hand integration)"),
+    "face": ("Pose2Pose face", "snapshot_12_face.pth.tar (pose2pose backend)"),
+    "hand4whole": ("Hand4Whole", "snapshot_6.pth.tar (hand4whole backend)"),
+    "rootnet": ("RootNet", "snapshot_18.pth.tar (optional: root depth for the network backends)"),
+}
 
 
 def user_data_dir(create: bool = False) -> Path:
@@ -71,6 +82,27 @@ class WHOLEBODY_AP_preferences(bpy.types.AddonPreferences):
         items=[("auto", "Auto", "The GPU when there is one, else the CPU"),
                ("cpu", "CPU", ""), ("cuda", "GPU (CUDA)", "")],
         default="auto")
+    backend: EnumProperty(
+        name="Backend",
+        description="What turns each person into SMPL-X; the network backends need released checkpoints "
+                    "(set below) and the SMPL-X model",
+        items=BACKEND_ITEMS,
+        default=DEFAULT_BACKEND)
+    precision: EnumProperty(
+        name="Precision", description="Network precision on a CUDA GPU (the CPU always runs fp32)",
+        items=[("fp32", "fp32", ""), ("fp16", "fp16", "Half precision on CUDA"),
+               ("bf16", "bf16", "bfloat16 on CUDA")],
+        default="fp32")
+    checkpoint_body: StringProperty(name=_CHECKPOINT_LABELS["body"][0], subtype="FILE_PATH",
+                                    description=_CHECKPOINT_LABELS["body"][1])
+    checkpoint_hand: StringProperty(name=_CHECKPOINT_LABELS["hand"][0], subtype="FILE_PATH",
+                                    description=_CHECKPOINT_LABELS["hand"][1])
+    checkpoint_face: StringProperty(name=_CHECKPOINT_LABELS["face"][0], subtype="FILE_PATH",
+                                    description=_CHECKPOINT_LABELS["face"][1])
+    checkpoint_hand4whole: StringProperty(name=_CHECKPOINT_LABELS["hand4whole"][0], subtype="FILE_PATH",
+                                          description=_CHECKPOINT_LABELS["hand4whole"][1])
+    checkpoint_rootnet: StringProperty(name=_CHECKPOINT_LABELS["rootnet"][0], subtype="FILE_PATH",
+                                       description=_CHECKPOINT_LABELS["rootnet"][1])
 
     def draw(self, context):
         from .operators_install import install_state
@@ -101,6 +133,13 @@ class WHOLEBODY_AP_preferences(bpy.types.AddonPreferences):
         layout.prop(self, "base_python")
         layout.prop(self, "smplx_model_dir")
         layout.prop(self, "device")
+        nets = layout.box()
+        nets.prop(self, "backend")
+        if get_backend(self.backend).uses_networks:
+            nets.label(text=f"Files: {get_backend(self.backend).files}")
+            nets.prop(self, "precision")
+            for part in CHECKPOINT_PARTS:
+                nets.prop(self, f"checkpoint_{part}")
 
 
 def get_preferences(context=None) -> WHOLEBODY_AP_preferences | None:
@@ -122,3 +161,15 @@ def smplx_model_path(prefs: WHOLEBODY_AP_preferences | None) -> str:
     if prefs is None or not prefs.smplx_model_dir:
         return ""
     return os.path.normpath(bpy.path.abspath(prefs.smplx_model_dir))
+
+
+def backend_request_fields(prefs: WHOLEBODY_AP_preferences | None) -> dict[str, str]:
+    """The backend, precision and checkpoint paths for ``worker.CaptureRequest`` (absolute paths;
+    nothing for the default backend, whose command line stays as before)."""
+    if prefs is None or prefs.backend == DEFAULT_BACKEND:
+        return {}
+    fields = {"backend": prefs.backend, "precision": prefs.precision}
+    for part in CHECKPOINT_PARTS:
+        path = getattr(prefs, f"checkpoint_{part}")
+        fields[f"checkpoint_{part}"] = os.path.normpath(bpy.path.abspath(path)) if path else ""
+    return fields

@@ -22,8 +22,9 @@ class WHOLEBODY_PG_settings(bpy.types.PropertyGroup):
                            description="Last source frame to capture (0-based, inclusive)")
     stride: IntProperty(name="Stride", default=1, min=1, max=100,
                         description="Capture every n-th frame")
-    max_people: IntProperty(name="Max people", default=0, min=0, max=64,
-                            description="Keep at most this many people (0: everyone)")
+    max_people: IntProperty(name="Max people", default=10, min=1, max=64,
+                            description="Capture at most this many people per frame, the most confident "
+                                        "(the command line's --max-people: at least 1, default 10)")
     focal_mode: EnumProperty(
         name="Focal length",
         items=[("AUTO", "Auto", "The focal length in the file's metadata (an image's EXIF, an iPhone "

@@ -36,13 +36,20 @@ class CaptureRequest:
     focal_px: float = 0.0            # > 0: --focal
     focal_mm: float = 0.0            # > 0 with sensor_mm: --focal-mm/--sensor-mm
     sensor_mm: float = 36.0
-    max_people: int = 0              # 0: no limit
+    max_people: int = 0              # 0: the command line's default (10); the panel always sends 1-64
     start: int = -1                  # -1: from the first frame
     end: int = -1                    # stop before this frame (the CLI's --end); -1: to the end
     stride: int = 1
     device: str = "auto"
     smplx_model: str = ""
     smoothing: float = -1.0          # < 0: the core's default
+    backend: str = ""                # "": the core's default (mediapipe-tflite); see --list-backends
+    checkpoint_body: str = ""        # the network backends' released checkpoints ("": not given)
+    checkpoint_hand: str = ""
+    checkpoint_face: str = ""
+    checkpoint_hand4whole: str = ""
+    checkpoint_rootnet: str = ""
+    precision: str = ""              # "": fp32
 
 
 def default_output_path(input_path: str | os.PathLike) -> Path:
@@ -78,6 +85,14 @@ def capture_command(core_python: str, request: CaptureRequest) -> list[str]:
         args += ["--smplx-model", str(request.smplx_model)]
     if request.smoothing >= 0:
         args += ["--smoothing", repr(float(request.smoothing))]
+    if request.backend:
+        args += ["--backend", request.backend]
+    for part in ("body", "hand", "face", "hand4whole", "rootnet"):
+        path = getattr(request, f"checkpoint_{part}")
+        if request.backend and path:   # checkpoints only travel with a network backend
+            args += [f"--checkpoint-{part}", str(path)]
+    if request.precision:
+        args += ["--precision", request.precision]
     return args
 
 

@@ -7,7 +7,7 @@
 Imports the capture with ``bpy.ops.wholebody.import_capture`` (bpy from PyPI or
 Blender), renders the bodies through the imported camera (Workbench by default,
 or EEVEE/Cycles) with a transparent film, and lays the render over the source
-frame (the camera's background is a viewport feature; renders leave it out).
+frame itself (imported without the footage plane, so the render holds only the bodies).
 With ``--joints`` the capture's 2D joints (K @ joints_cam) are drawn as dots.
 ``--demo`` makes a synthetic capture of three people and a background image on
 which their projected skeletons are drawn: the bodies must cover those drawings.
@@ -113,7 +113,7 @@ def main(argv=None) -> int:
     capture = read_capture(capture_path)
     bpy.ops.wm.read_homefile(use_empty=True)
     result = bpy.ops.wholebody.import_capture(filepath=str(capture_path), body="AUTO", use_floor=args.floor,
-                                              source_path=str(args.footage or ""))
+                                              source_path=str(args.footage or ""), footage_in_render=False)
     if result != {"FINISHED"}:
         return 1
     scene = bpy.context.scene

@@ -69,7 +69,8 @@ def export_capture(module: str, capture: Path, args: argparse.Namespace) -> list
     bpy.ops.wm.read_homefile(use_empty=True)
     if args.smplx_model:
         bpy.context.preferences.addons[module].preferences.smplx_model_dir = args.smplx_model
-    bpy.ops.wholebody.import_capture(filepath=str(capture), body=args.body.upper(), use_floor=args.floor)
+    bpy.ops.wholebody.import_capture(filepath=str(capture), body=args.body.upper(), use_floor=args.floor,
+                                     footage_in_render=False)
     target = PRESETS[args.preset]
     options = presets.ExportOptions(target=target, with_body=args.body != "none", at_origin=args.at_origin,
                                     smplx_model_path=args.smplx_model)

@@ -23,10 +23,12 @@ import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from .backends import DEFAULT_BACKEND, describe_backends, list_backends
 from .capture_format import SUFFIX, write_capture
 from .errors import CaptureCancelled, CaptureError, OutputError
 from .maths.camera import DEFAULT_HORIZONTAL_FOV_DEG
 from .media import FrameRange, probe
+from .network_backend.options import PRECISIONS, NetworkBackendOptions
 from .output_path import check_output_path, default_output_path, write_error
 from .pipeline import CaptureOptions, Progress, resolve_focal, run_capture
 
@@ -78,6 +80,17 @@ def finite_number(low: float, high: float) -> Callable[[str], float]:
     return parse
 
 
+class _ListBackends(argparse.Action):
+    """``--list-backends``: print the backends and the files each needs, then exit 0 (like --version)."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(describe_backends())
+        parser.exit()
+
+
 class _ArgumentParser(argparse.ArgumentParser):
     """argparse, keeping the last usage error's message for the ``--json-progress`` error record."""
 
@@ -121,6 +134,24 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-face", action="store_true", help="skip the face and iris models")
     parser.add_argument("--threads", type=whole_number(1, MAX_THREADS), default=2, metavar="N",
                         help=f"CPU threads for the networks (1 to {MAX_THREADS}, default 2)")
+    nets = parser.add_argument_group(
+        "backends (the network backends need released checkpoints you provide; nothing is downloaded)")
+    nets.add_argument("--backend", choices=list_backends(), default=DEFAULT_BACKEND,
+                      help=f"what turns each person into SMPL-X (default {DEFAULT_BACKEND}; see --list-backends)")
+    nets.add_argument("--list-backends", action=_ListBackends,
+                      help="list the backends and the files each needs, then exit")
+    for part, what in (("body", "Pose2Pose body-only (snapshot_6_body.pth.tar)"),
+                       ("hand", "Pose2Pose hand-only (snapshot_12_hand.pth.tar)"),
+                       ("face", "Pose2Pose face-only (snapshot_12_face.pth.tar)"),
+                       ("hand4whole", "Hand4Whole (snapshot_6.pth.tar)"),
+                       ("rootnet", "RootNet (snapshot_18.pth.tar; optional root depth)")):
+        nets.add_argument(f"--checkpoint-{part}", type=Path, metavar="PATH", help=f"{what} checkpoint")
+    nets.add_argument("--precision", choices=PRECISIONS, default="fp32",
+                      help="network precision on CUDA (the CPU runs fp32; default fp32)")
+    nets.add_argument("--batch-size", type=whole_number(1, 1024), default=16, metavar="N",
+                      help="person crops per network forward pass (default 16)")
+    nets.add_argument("--integrate-hands", action="store_true",
+                      help="hand4whole: integrate the Pose2Pose hand model's hand rotations (needs --checkpoint-hand)")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace an existing output file (never the input itself)")
     out = parser.add_mutually_exclusive_group()
@@ -238,6 +269,11 @@ def _run(args: argparse.Namespace, reporter: _Reporter, cancel: threading.Event)
         max_people=args.max_people, frame_range=FrameRange(args.start, args.end, args.stride),
         device=args.device, smplx_model=args.smplx_model, smoothing=args.smoothing,
         hands=not args.no_hands, face=not args.no_face, num_threads=args.threads,
+        backend=args.backend, networks=NetworkBackendOptions(
+            checkpoint_body=args.checkpoint_body, checkpoint_hand=args.checkpoint_hand,
+            checkpoint_face=args.checkpoint_face, checkpoint_hand4whole=args.checkpoint_hand4whole,
+            checkpoint_rootnet=args.checkpoint_rootnet, precision=args.precision, batch_size=args.batch_size,
+            integrate_hands=args.integrate_hands),
     )
     total = len(options.frame_range.indices(info.frame_count))
     focal_px, focal_source = resolve_focal(info, options)

@@ -131,72 +131,204 @@ def _weighted_centre(keypoints_px: np.ndarray, weights: np.ndarray, bbox_xyxy: n
 # --- Body size from a shared floor ------------------------------------------------
 # The skeleton fit above places everyone as if they had the landmark model's
 # (adult, normalised) size, so a child near the camera and an adult far away with
-# equal image heights land at about the same depth. People stand on one floor: under
-# the adult assumption, a child's feet come out too far below the camera (lower in
-# the image than an adult's feet at that depth would be). Scaling a person about the
-# camera centre keeps their image, so each person's size factor s is the one that puts
-# their feet on the floor the others share: s_i = h / (down . foot_i), h the camera's
-# height above the floor, down = (0, cos pitch, sin pitch) (no roll).
-# The floor is chosen among hypotheses (a level floor through one person's feet, or
-# the line through two people's feet with a plausible camera pitch) by how many
-# people it fits as adults; nobody may come out much larger than an adult.
+# equal image heights land at about the same depth. Scaling a person about the camera
+# centre keeps their image, and people stand on one floor plane, m . x = 1 in the
+# camera frame (m = n / h: n the unit downward normal, h the camera's height). A
+# person placed as an adult with feet at p has true feet s p on the floor, so their
+# size factor is s = 1 / (m . p): a child placed as an adult lands beyond the floor.
+#
+# Why the former rule (a level floor, or one pitched at most 20 degrees) halved
+# distances on tilted cameras: it could not represent the true floor of a camera
+# looking 30-45 degrees down, so the only floors that made nobody "larger than an
+# adult" ran through the farthest people's feet, and everyone nearer (whose feet are
+# lower in the image) came out "below the floor", i.e. children at 0.4-0.5.
+#
+# The rules now:
+# - The floor's tilt is measured, not assumed: a standing person's body axis (mid-
+#   shoulder to mid-hip of the landmark model's metric 3D, which carries the view
+#   angle) is the world vertical; the median over people gives the camera pitch.
+# - Floor hypotheses: the plane with that normal through each person's feet, and the
+#   plane through each pair's feet (its pitch must agree with the body axes within
+#   AXIS_TOLERANCE_DEG), refined by least squares on the people it fits as adults.
+#   The best explains most people as adults (a robust cost on log s); a floor that
+#   makes anyone a giant (s > GIANT_LIMIT) or puts anyone's feet above its horizon
+#   is rejected.
+# - A person is made smaller only when that survives the floor's uncertainty: the
+#   pitch moved by +-PITCH_NOISE_DEG, or one adult's depth by +-DEPTH_NOISE (the
+#   skeleton fit's error), must still give s < SCALE_DEAD_ZONE, and every
+#   near-best floor must agree, and the children may not outnumber the adults the
+#   floor rests on. Otherwise (ambiguous or ill-conditioned floors, too few people)
+#   the factor is 1: the skeleton fit's adult depth stands.
+# No roll: the floor normal lies in the camera's y-z plane.
 # Frames with one person say nothing; a track's factor is its median over frames.
 
 FOOT_LANDMARKS = (27, 28, 29, 30, 31, 32)   # BlazePose ankles, heels, foot indices
+SHOULDER_LANDMARKS = (11, 12)
+HIP_LANDMARKS = (23, 24)
 LEVEL_DOWN_CAM = np.array([0.0, 1.0, 0.0])
 MIN_CAMERA_HEIGHT_M = 0.2
-MAX_PITCH_DEG = 20.0
-ADULT_TOLERANCE = 0.1       # |s - 1| within this: fits the floor as an adult
-SCALE_DEAD_ZONE = 0.85      # scales above this are adults within noise: left at 1
+MAX_CAMERA_HEIGHT_M = 60.0
+PITCH_RANGE_DEG = (-30.0, 80.0)      # plausible camera pitch (positive: looking down)
+AXIS_TOLERANCE_DEG = 20.0           # feet floor vs body-axis pitch (their median reads within about 10 degrees)
+ADULT_TOLERANCE = 0.15      # |log s| within log(1 + this): fits the floor as an adult
+GIANT_LIMIT = 1.25          # a floor that makes someone this much larger than an adult is wrong
+SCALE_DEAD_ZONE = 0.85      # scales above this (in the worst case) are adults within noise: left at 1
 SCALE_RANGE = (0.4, 1.0)
+PITCH_NOISE_DEG = 8.0       # the body axes' median (and a floor fit) within this
+DEPTH_NOISE = 0.08          # the skeleton fit's depth error, about 1.5x its mean on renders
+AMBIGUITY_MARGIN = 0.5      # floors within this many outlier costs of the best are equally good
 
 
-def lowest_foot_points(origin_cam: np.ndarray, body_3d: np.ndarray) -> np.ndarray:
-    """(N, 3) camera-frame foot contact points: the lowest foot landmark of each person."""
+def lowest_foot_points(origin_cam: np.ndarray, body_3d: np.ndarray, down_cam: np.ndarray | None = None) -> np.ndarray:
+    """(N, 3) camera-frame foot contact points: the lowest foot landmark of each person
+    along ``down_cam`` (3,) (default: the camera's y axis)."""
+    down = LEVEL_DOWN_CAM if down_cam is None else np.asarray(down_cam, dtype=np.float64)
     feet = origin_cam[:, None, :] + body_3d[:, list(FOOT_LANDMARKS)]
-    lowest = np.argmax(feet @ LEVEL_DOWN_CAM, axis=1)
+    lowest = np.argmax(feet @ down, axis=1)
     return feet[np.arange(len(feet)), lowest]
 
 
-def _floor_hypotheses(foot_cam: np.ndarray) -> list[tuple[np.ndarray, float]]:
-    """(down, height) candidates: level through each person, pitched through each pair."""
-    hypotheses = [(LEVEL_DOWN_CAM, float(p @ LEVEL_DOWN_CAM)) for p in foot_cam]
-    for i in range(len(foot_cam)):
-        for j in range(i + 1, len(foot_cam)):
-            dy = foot_cam[j, 1] - foot_cam[i, 1]
-            dz = foot_cam[j, 2] - foot_cam[i, 2]
-            pitch = np.arctan2(-dy, dz)          # y cos + z sin equal at both feet
-            pitch = (pitch + np.pi / 2) % np.pi - np.pi / 2
-            if abs(np.degrees(pitch)) <= MAX_PITCH_DEG:
-                down = np.array([0.0, np.cos(pitch), np.sin(pitch)])
-                hypotheses.append((down, float(foot_cam[i] @ down)))
-    return [(d, h) for d, h in hypotheses if h > MIN_CAMERA_HEIGHT_M]
+def body_axis_pitch_deg(body_3d: np.ndarray, keypoints_px: np.ndarray, intrinsics: np.ndarray) -> float:
+    """Camera pitch (degrees, positive: looking down) from people's body axes.
+
+    A standing person's mid-shoulder -> mid-hip direction is the world's down. The
+    landmark model gives it in the frame of a camera looking straight at the person,
+    which is pitched down from the real one by the torso's ray angle
+    atan((v - cy) / fy); so pitch = axis pitch - ray angle (no roll). The median over
+    people; each reads within about +-10 degrees on renders.
+
+    Args:
+        body_3d: (N, 33, 3) BlazePose metric landmarks, camera-aligned axes.
+        keypoints_px: (N, 33, 2) the same landmarks in the image.
+        intrinsics: (3, 3).
+    Returns:
+        degrees; NaN without people.
+    """
+    body_3d = np.asarray(body_3d, dtype=np.float64)
+    if len(body_3d) == 0:
+        return float("nan")
+    torso = list(SHOULDER_LANDMARKS) + list(HIP_LANDMARKS)
+    axis = body_3d[:, list(HIP_LANDMARKS)].mean(axis=1) - body_3d[:, list(SHOULDER_LANDMARKS)].mean(axis=1)
+    ray = np.arctan((np.asarray(keypoints_px)[:, torso, 1].mean(axis=1) - intrinsics[1, 2]) / intrinsics[1, 1])
+    return float(np.degrees(np.median(np.arctan2(axis[:, 2], axis[:, 1]) - ray)))
 
 
-def floor_scales(foot_cam: np.ndarray) -> np.ndarray:
+def pitch_down_cam(pitch_deg: float | None) -> np.ndarray:
+    """(3,) the world's down in the camera frame for a camera pitched ``pitch_deg``
+    (positive: looking down; no roll); None or NaN: level."""
+    if pitch_deg is None or not np.isfinite(pitch_deg):
+        return LEVEL_DOWN_CAM.copy()
+    return _down(np.radians(pitch_deg))
+
+
+def _down(pitch_rad: float) -> np.ndarray:
+    return np.array([0.0, np.cos(pitch_rad), np.sin(pitch_rad)])
+
+
+def _plane_pitch_height(m: np.ndarray) -> tuple[float, float]:
+    norm = float(np.hypot(m[1], m[2]))
+    return float(np.degrees(np.arctan2(m[2], m[1]))), 1.0 / max(norm, 1e-12)
+
+
+def _fit_plane(foot_cam: np.ndarray) -> np.ndarray | None:
+    """m (3,), no roll, with m . p = 1 in the least-squares sense; None if ill-posed."""
+    yz = foot_cam[:, 1:]
+    if len(yz) < 2 or np.linalg.cond(yz) > 1e6:
+        return None
+    sol = np.linalg.lstsq(yz, np.ones(len(yz)), rcond=None)[0]
+    return np.array([0.0, sol[0], sol[1]])
+
+
+def _plane_scales(m: np.ndarray, foot_cam: np.ndarray) -> np.ndarray | None:
+    """Scales 1 / (m . p), or None when the plane is implausible for these feet."""
+    pitch, height = _plane_pitch_height(m)
+    if not (PITCH_RANGE_DEG[0] <= pitch <= PITCH_RANGE_DEG[1]) or not (MIN_CAMERA_HEIGHT_M < height < MAX_CAMERA_HEIGHT_M):
+        return None
+    below = foot_cam @ m
+    if np.any(below * height <= MIN_CAMERA_HEIGHT_M):   # feet above the floor's horizon or at the camera
+        return None
+    s = 1.0 / below
+    return None if np.any(s > GIANT_LIMIT) else s
+
+
+def _worst_case_scales(m: np.ndarray, foot_cam: np.ndarray, adults: np.ndarray) -> np.ndarray:
+    """Largest scale of each person over the floor's uncertainty, with the height re-fitted
+    through the adults' feet: the pitch moved by +-PITCH_NOISE_DEG, or one adult's depth
+    by +-DEPTH_NOISE (the skeleton fit's error)."""
+    pitch0 = np.radians(_plane_pitch_height(m)[0])
+    adult_index = np.flatnonzero(adults)
+    trials = [(dp, None, 1.0) for dp in (-PITCH_NOISE_DEG, PITCH_NOISE_DEG)]
+    trials += [(0.0, k, f) for k in adult_index for f in (1.0 - DEPTH_NOISE, 1.0 + DEPTH_NOISE)]
+    worst = 1.0 / np.clip(foot_cam @ m, 1e-9, None)
+    for dp, k, factor in trials:
+        down = _down(pitch0 + np.radians(dp))
+        below = foot_cam @ down
+        below_adults = below[adult_index] * np.where(adult_index == k, factor, 1.0)
+        s = float(np.mean(below_adults)) / np.clip(below, 1e-9, None)
+        worst = np.maximum(worst, s)
+    return worst
+
+
+def floor_scales(foot_cam: np.ndarray, pitch_deg: float | None = None) -> np.ndarray:
     """Size factor of each person that puts everyone's feet on one floor.
 
     Args:
         foot_cam: (N, 3) foot contact points placed with the adult-size assumption.
+        pitch_deg: the camera's pitch from the body axes (``body_axis_pitch_deg``);
+            None or NaN: a level camera is assumed (0).
     Returns:
-        (N,) scales in SCALE_RANGE; NaN where the floor says nothing (fewer than two
-        people, no plausible floor, feet not below the camera).
+        (N,) scales in SCALE_RANGE (1 for adults and wherever the floor is ambiguous);
+        NaN where the floor says nothing (fewer than two people, no plausible floor).
     """
+    foot_cam = np.asarray(foot_cam, dtype=np.float64).reshape(-1, 3)
     n = len(foot_cam)
     scales = np.full(n, np.nan)
     if n < 2:
         return scales
-    best, best_key = None, None
-    for down, height in _floor_hypotheses(foot_cam):
-        below = foot_cam @ down
-        if np.any(below <= MIN_CAMERA_HEIGHT_M):
+    axis_pitch = 0.0 if pitch_deg is None or not np.isfinite(pitch_deg) else float(pitch_deg)
+    axis_down = _down(np.radians(axis_pitch))
+    hypotheses = []
+    for i in range(n):                                   # body-axis normal through one person
+        below = float(foot_cam[i] @ axis_down)
+        if below > MIN_CAMERA_HEIGHT_M:
+            hypotheses.append(axis_down / below)
+    for i in range(n):                                   # through two people's feet
+        for j in range(i + 1, n):
+            m = _fit_plane(foot_cam[[i, j]])
+            if m is not None and abs(_plane_pitch_height(m)[0] - axis_pitch) <= AXIS_TOLERANCE_DEG:
+                hypotheses.append(m)
+    tolerance = np.log1p(ADULT_TOLERANCE)
+    found = []                                           # (cost, index, m, scales, adults)
+    for index, m in enumerate(hypotheses):
+        s = _plane_scales(m, foot_cam)
+        if s is None:
             continue
-        s = height / below
-        if np.any(s > 1.0 + ADULT_TOLERANCE):   # nobody much larger than an adult
-            continue
-        key = (int(np.sum(np.abs(s - 1.0) <= ADULT_TOLERANCE)), -abs(down[2]))
-        if best_key is None or key > best_key:
-            best, best_key = s, key
-    if best is None:
+        adults = np.abs(np.log(s)) <= tolerance
+        if adults.sum() >= 2:                            # refine on the people it fits as adults
+            refined = _fit_plane(foot_cam[adults])
+            if refined is not None and abs(_plane_pitch_height(refined)[0] - axis_pitch) <= AXIS_TOLERANCE_DEG:
+                s_refined = _plane_scales(refined, foot_cam)
+                if s_refined is not None:
+                    m, s = refined, s_refined
+                    adults = np.abs(np.log(s)) <= tolerance
+        cost = float(np.sum(np.minimum(np.log(s) ** 2, tolerance ** 2)))
+        found.append((cost, index, m, s, adults))
+    if not found:
         return scales
-    return np.where(best > SCALE_DEAD_ZONE, 1.0, np.clip(best, *SCALE_RANGE))
+    found.sort(key=lambda f: (f[0], f[1]))
+    best_cost = found[0][0]
+    scales = np.zeros(n)
+    for cost, _, m, s, adults in found:
+        if cost > best_cost + AMBIGUITY_MARGIN * tolerance ** 2:
+            break
+        if not adults.any():
+            return np.ones(n)
+        worst = _worst_case_scales(m, foot_cam, adults)
+        small = worst < SCALE_DEAD_ZONE
+        if small.sum() > adults.sum():
+            # A floor that makes most people children is more likely a wrong floor
+            # (footage shows adults first); the skeleton fit's adult depths stand.
+            return np.ones(n)
+        # Every near-best floor must call a person small, within the floor's noise.
+        scales = np.maximum(scales, np.where(small, s, 1.0))
+    return np.clip(scales, *SCALE_RANGE)

@@ -23,6 +23,7 @@ from .landmarks.types import BODY_LANDMARK_NAMES, PersonObservation
 from .maths import camera
 from .maths.kinematics import joints_in_camera, split_full_pose
 from .media import FrameRange, MediaInfo, iter_frames, probe
+from .network_backend.options import NetworkBackendOptions
 from .skeleton import NUM_JOINTS
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ class CaptureOptions:
     face: bool = True
     num_threads: int = 2
     min_track_frames: int = 3            # videos: drop tracks seen in fewer frames
+    networks: NetworkBackendOptions | None = None  # checkpoints etc. of the network backends (backends.py)
 
 
 @dataclasses.dataclass
@@ -191,7 +193,7 @@ class _Solver:
         self._intrinsics = intrinsics
 
     def add(self, slot: int, track_id: int, obs: PersonObservation, origin_cam: np.ndarray,
-            size_scale: float) -> None:
+            size_scale: float, image_rgb: np.ndarray | None = None) -> None:  # noqa: ARG002 - networks' solver only
         self._pending.append((slot, track_id, obs, origin_cam, size_scale))
 
     def flush(self) -> None:
@@ -282,24 +284,43 @@ def run_capture(
         raise InputError("--smoothing must be between 0 and 1.")
     intrinsics = resolve_intrinsics(info, options)
     device = resolve_device(options.device)
+    from .backends import get_backend
+
+    uses_networks = get_backend(options.backend).uses_networks
+    if uses_networks:   # missing checkpoints are reported before anything heavy runs
+        from .network_backend.options import checkpoint_paths
+
+        checkpoint_paths(options.backend, options.networks or NetworkBackendOptions(), options.hands,
+                         options.face, options.smplx_model)
     body_model = _load_body_model(options)
     frame_indices = list(options.frame_range.indices(info.frame_count))
     if not frame_indices:
         raise InputError(
             f"the frame range selects no frames (the input has {info.frame_count}); check --start/--end."
         )
-    backend = create_landmark_backend(options.backend, LandmarkOptions(
-        max_people=options.max_people, hands=options.hands, face=options.face,
-        num_threads=options.num_threads,
+    # The network backends keep the built-in people (detection + body landmarks: boxes,
+    # keypoints, tracking); the networks replace its hand/face landmarks and the solve.
+    backend = create_landmark_backend("mediapipe-tflite" if uses_networks else options.backend, LandmarkOptions(
+        max_people=options.max_people, hands=options.hands and not uses_networks,
+        face=options.face and not uses_networks, num_threads=options.num_threads,
     ))
     tracker = Tracker(TrackerOptions())
-    solver = _Solver(body_model, options, intrinsics)
+    if uses_networks:
+        from .network_backend.runner import NetworkSolver
+
+        solver = NetworkSolver(options.backend, body_model, options, intrinsics, device, _TrackRecord)
+    else:
+        solver = _Solver(body_model, options, intrinsics)
     stages = {"decode": 0.0, "landmarks": 0.0, "track": 0.0, "depth": 0.0, "solve": 0.0, "filter": 0.0}
     source_frames: list[int] = []
     previous: list[PersonObservation] | None = None
     started = time.perf_counter()
     tick = started
     frames = iter_frames(info, options.frame_range)
+    if uses_networks:   # decoding overlapped with inference
+        from .network_backend.runner import prefetch
+
+        frames = prefetch(frames)
     while True:
         if should_cancel is not None and should_cancel():
             raise CaptureCancelled("capture cancelled; no file was written.")
@@ -325,10 +346,12 @@ def run_capture(
             t2 = time.perf_counter()
             body_3d = np.stack([o.body_3d for o in observations])
             placed = root_depth.estimate_root_depth(boxes, body_3d, body_2d[..., :2], body_2d[..., 2], intrinsics)
-            scales = root_depth.floor_scales(root_depth.lowest_foot_points(placed.origin_cam, body_3d))
+            pitch = root_depth.body_axis_pitch_deg(body_3d, body_2d[..., :2], intrinsics)
+            feet = root_depth.lowest_foot_points(placed.origin_cam, body_3d, root_depth.pitch_down_cam(pitch))
+            scales = root_depth.floor_scales(feet, pitch)
             t3 = time.perf_counter()
             for obs, track_id, origin, scale in zip(observations, ids, placed.origin_cam, scales):
-                solver.add(slot, int(track_id), obs, origin, float(scale))
+                solver.add(slot, int(track_id), obs, origin, float(scale), image_rgb=image_rgb)
             stages["track"] += t2 - t1
             stages["depth"] += t3 - t2
         t4 = time.perf_counter()

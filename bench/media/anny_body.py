@@ -96,6 +96,32 @@ POSES: dict[str, Pose] = {
         "upperarm01.R": chain(("y", -25.0), ("x", -40.0)),
         "head": rotation("x", -20.0),
     },
+    # A football kick (issue 10): the right leg stretched forward and up, the left
+    # (standing) leg bent behind, arms out for balance, leaning back.
+    "kick": {
+        "spine03": rotation("x", -12.0),
+        "upperleg01.R": rotation("x", -75.0), "lowerleg01.R": rotation("x", 8.0),
+        "upperleg01.L": rotation("x", 25.0), "lowerleg01.L": rotation("x", 70.0),
+        "foot.L": rotation("x", -20.0),
+        "upperarm01.L": chain(("y", -30.0), ("x", 25.0)),
+        "upperarm01.R": chain(("y", 30.0), ("x", -35.0)),
+    },
+    # A forward lunge: the front (left) thigh level, the back (right) leg stretched behind.
+    "lunge": {
+        "upperleg01.L": rotation("x", -80.0), "lowerleg01.L": rotation("x", 85.0),
+        "upperleg01.R": rotation("x", 35.0), "lowerleg01.R": rotation("x", 15.0),
+        "foot.R": rotation("x", 30.0),
+        "upperarm01.L": chain(("y", 30.0), ("x", 20.0)),
+        "upperarm01.R": chain(("y", -30.0), ("x", -20.0)),
+    },
+    # A jump with the legs tucked under (the root lifted in the scene), arms up.
+    "jump_tucked": {
+        "upperleg01.L": chain(("x", -70.0), ("y", -6.0)),
+        "upperleg01.R": chain(("x", -70.0), ("y", 6.0)),
+        "lowerleg01.L": rotation("x", 110.0), "lowerleg01.R": rotation("x", 110.0),
+        "foot.L": rotation("x", 30.0), "foot.R": rotation("x", 30.0),
+        "upperarm01.L": rotation("y", -80.0), "upperarm01.R": rotation("y", 80.0),
+    },
     "sitting": {
         "upperleg01.L": chain(("x", -88.0), ("y", -4.0)),
         "upperleg01.R": chain(("x", -88.0), ("y", 4.0)),

@@ -149,6 +149,10 @@ SCENES: dict[str, SceneSpec] = {s.name: s for s in [
     _still("pose_sitting", PersonSpec(0, M, RED, Static("sitting", (-0.4, 3.5), yaw_deg=25.0, lift=0.55, stool=True))),
     _still("pose_walking", PersonSpec(0, F, GREEN, Static("walking", (0.0, 6.0), yaw_deg=90.0))),
     _still("pose_far", PersonSpec(0, M, YELLOW, Static("standing", (0.6, 8.0), yaw_deg=-10.0))),
+    _still("pose_kick", PersonSpec(0, M, WHITE, Static("kick", (0.0, 3.6), yaw_deg=70.0))),
+    _still("pose_lunge", PersonSpec(0, F, BLUE, Static("lunge", (0.2, 3.8), yaw_deg=-60.0))),
+    _still("pose_jump", PersonSpec(0, M, RED, Static("jump_tucked", (-0.2, 4.2), yaw_deg=20.0, lift=1.2))),
+    _still("pose_back", PersonSpec(0, F, GREEN, Static("walking", (0.3, 4.0), yaw_deg=170.0))),
     _still(
         "multi_person",
         PersonSpec(0, M, BLUE, Static("standing", (-1.1, 3.0), yaw_deg=10.0)),
@@ -176,6 +180,69 @@ SCENES: dict[str, SceneSpec] = {s.name: s for s in [
 
 CHECKED_IN = ("single_person", "multi_person", "child_adult", "occlusion", "pose_arms_raised",
               "pose_crouching", "pose_reaching", "pose_crossed_arms", "pose_sitting",
-              "pose_walking", "pose_far", "clip_walk_across", "clip_crossing", "clip_walk_toward",
+              "pose_walking", "pose_far", "pose_kick", "pose_lunge", "pose_jump", "pose_back",
+              "clip_walk_across", "clip_crossing", "clip_walk_toward",
               "clip_crowd")
 """The scenes whose renders and ground truth live in ``tests/media``."""
+
+
+# --- Tilted cameras (issue 10: real footage) ----------------------------------------
+# Surveillance and phone footage from above: the floor recedes steeply, so people's
+# feet rise quickly in the image with distance and the level-floor intuition fails.
+def _tilted_30_street() -> SceneSpec:
+    """A surveillance camera 5 m up, 30 degrees down: seven adults 6.6-12.3 m away on one
+    floor, two pairs of about equal image height standing side by side."""
+    return _still(
+        "tilted_30_street",
+        PersonSpec(0, M, BLUE, Static("standing", (-1.6, 5.2), yaw_deg=10.0)),
+        PersonSpec(1, F, RED, Static("walking", (1.4, 5.6), yaw_deg=-80.0)),
+        PersonSpec(2, M_TALL, GREEN, Static("standing", (-2.8, 7.6), yaw_deg=20.0)),
+        PersonSpec(3, F_SLIM, YELLOW, Static("walking", (-1.6, 7.9), yaw_deg=90.0)),
+        PersonSpec(4, M_HEAVY, WHITE, Static("standing", (2.6, 8.8), yaw_deg=-15.0)),
+        PersonSpec(5, F_SHORT, GREY, Static("walking", (0.4, 10.6), yaw_deg=160.0)),
+        PersonSpec(6, M, ORANGE, Static("standing", (-3.2, 11.8), yaw_deg=5.0)),
+        camera=CameraSpec(position=(0.0, 0.0, 5.0), pitch_deg=-30.0), samples=16, room=(10.0, 24.0))
+
+
+def _tilted_45_plaza() -> SceneSpec:
+    """A camera 4 m up, 45 degrees down over a plaza: five adults 4.1-5.4 m away
+    (2.6-4.7 m along the floor), foreshortened from above."""
+    return _still(
+        "tilted_45_plaza",
+        PersonSpec(0, F, YELLOW, Static("standing", (-1.0, 2.6), yaw_deg=0.0)),
+        PersonSpec(1, M, RED, Static("walking", (1.2, 3.0), yaw_deg=-90.0)),
+        PersonSpec(2, M_HEAVY, BLUE, Static("standing", (0.0, 3.9), yaw_deg=25.0)),
+        PersonSpec(3, F_SLIM, GREEN, Static("walking", (-2.2, 4.6), yaw_deg=70.0)),
+        PersonSpec(4, M_TALL, GREY, Static("standing", (2.0, 4.7), yaw_deg=-20.0)),
+        camera=CameraSpec(position=(0.0, 0.0, 4.0), pitch_deg=-45.0), samples=16, room=(8.0, 14.0))
+
+
+def _phone_above() -> SceneSpec:
+    """A phone held up high (2.6 m, as from a stair), 35 degrees down: an adult with a
+    child beside them and another adult farther back."""
+    return _still(
+        "phone_above",
+        PersonSpec(0, F, RED, Static("standing", (-0.5, 2.6), yaw_deg=10.0)),
+        PersonSpec(1, C, YELLOW, Static("standing", (0.3, 2.4), yaw_deg=-10.0)),
+        PersonSpec(2, M, BLUE, Static("walking", (1.0, 3.6), yaw_deg=-90.0)),
+        camera=CameraSpec(position=(0.0, 0.0, 2.6), pitch_deg=-35.0), samples=16)
+
+
+def _clip_tilted_35() -> SceneSpec:
+    """Surveillance clip (issue 10's camera): 6 m up, 35 degrees down, six adults walking
+    on one floor 7-15 m away, two of about equal image height passing side by side."""
+    return SceneSpec("clip_tilted_35", (
+        PersonSpec(0, M, BLUE, Walk((-3.0, 6.5), (-0.6, 6.5), 2.0)),
+        PersonSpec(1, F, RED, Walk((2.4, 7.4), (0.2, 7.6), 2.0, phase0=0.4, stride_period=1.0)),
+        PersonSpec(2, M_TALL, GREEN, Walk((-2.2, 11.5), (-2.4, 9.0), 2.0, phase0=0.7)),
+        PersonSpec(3, F_SLIM, YELLOW, Walk((-0.6, 9.6), (-0.4, 12.0), 2.0, phase0=0.2, stride_period=1.0)),
+        PersonSpec(4, M_HEAVY, WHITE, Walk((4.2, 11.0), (2.2, 10.6), 2.0, phase0=0.55, stride_period=1.2)),
+        PersonSpec(5, F_SHORT, GREY, Walk((1.4, 13.0), (3.6, 13.2), 2.0, phase0=0.85, stride_period=1.05)),
+    ), num_frames=20, fps=10.0, samples=12, room=(10.0, 24.0),
+        camera=CameraSpec(position=(0.0, 0.0, 6.0), pitch_deg=-35.0))
+
+
+TILTED_SCENES = [_tilted_30_street(), _tilted_45_plaza(), _phone_above(), _clip_tilted_35()]
+"""Tilted cameras, kept in one block (appended to SCENES and CHECKED_IN)."""
+SCENES.update({s.name: s for s in TILTED_SCENES})
+CHECKED_IN = CHECKED_IN + tuple(s.name for s in TILTED_SCENES)

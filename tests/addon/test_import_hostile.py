@@ -204,7 +204,7 @@ def test_a_failure_in_pose_mode_restores_pose_mode(user_scene, tmp_path, monkeyp
     bone.tail = (0.0, 0.0, 1.0)
     bpy.ops.object.mode_set(mode="POSE")
     path, _ = synthetic_capture(tmp_path / "walk.capture.npz", num_people=2, num_frames=3)
-    monkeypatch.setattr(import_scene, "_set_scene_frames", lambda *args: 1 / 0)
+    monkeypatch.setattr(import_scene, "_set_scene_settings", lambda *args: 1 / 0)
     _expect_refused(path, "ZeroDivisionError")
     assert bpy.context.mode == "POSE" and armature.mode == "POSE"
 

@@ -58,7 +58,8 @@ def test_capture_operator_runs_to_completion_headless(clean_scene, tmp_path):
     output = tmp_path / "hall.capture.npz"
     assert output.is_file() and clean_scene.wholebody.capture_path == str(output)
     collection = bpy.data.collections["hall capture"]
-    assert [o.type for o in collection.objects] == ["CAMERA"]       # nobody in the room
+    assert sorted(o.type for o in collection.objects) == ["CAMERA", "MESH"]   # nobody in the room
+    assert collection.objects["hall_footage"].parent == clean_scene.camera    # the footage for renders
     assert clean_scene.camera.data.background_images[0].clip.filepath.endswith("hall.mp4")
     assert operators_capture.capture_state.worker is None
 

@@ -18,6 +18,24 @@ Ours, measured on renders: the model's box has a near-constant size, so the NMS
 runs on head-sized boxes made from the keypoints (:func:`head_boxes`); the full
 frame misses people under ~150 px in 640 x 480, hence the tiles (the same model on
 square crops of 1/2 and 1/3 of the shorter side), merged by the same NMS.
+
+Which candidate's geometry wins (issue 10, the footballer's hips at his chest):
+a tile shows only part of a large person, yet the detector still fires on their
+head and extrapolates the mid-hip and size keypoints beyond the tile, short and
+high. The NMS used to average those into the full frame's detection (scores alike,
+or the tile's higher), so the body crop came out 56-88 px smaller and 13-25 px
+higher than MediaPipe's own graph on every single-person render; on a kick the
+crop lost the legs. Principle: a detector measures only what its input shows.
+Each candidate's *coverage* is the share of its body crop (inside the image) that
+its own view contained; in each NMS group only the members that saw the most are
+averaged (:func:`~wholebody_core.detection.nms.weighted_nms`). A person the full
+frame finds thus gets MediaPipe's crop; a small person gets the tile that holds
+them whole. Only candidates at least as sure as MediaPipe's own threshold count
+there: a full frame's weak guess (pose_walking: 0.3, a crop twice too large)
+does not replace sure tile detections. And resolution counts too: where a tile
+holds most (70 %) of a person, the tiles' estimates win over the full frame's,
+which sees a 200 px person at a third of the resolution and overestimates their
+crop (tilted_45_plaza: 440 px for 275, the legs lost, as in MediaPipe's graph).
 """
 from __future__ import annotations
 
@@ -31,7 +49,7 @@ from wholebody_core.detection.anchors import generate_anchors
 from wholebody_core.detection.nms import weighted_nms
 from wholebody_core.detection.types import DetectorOptions, PersonDetection
 from wholebody_core.landmarks.roi import (
-    RotatedRect, crop_image, crop_to_image, rect_from_alignment_points, transform_rect,
+    RotatedRect, crop_image, crop_to_image, rect_bbox_xyxy, rect_from_alignment_points, transform_rect,
 )
 from wholebody_core.models.assets import model_path
 from wholebody_core.models.registry import register_detector
@@ -42,6 +60,10 @@ logger = logging.getLogger(__name__)
 INPUT_SIZE = 224
 NUM_KEYPOINTS = 4
 BODY_ROI_SCALE = 1.25
+# MediaPipe's detection threshold (pose_detection_cpu.pbtxt, min_score_thresh): we
+# keep weaker candidates (each is verified by the body model), but only candidates
+# at least this sure give a merged detection its geometry
+MEDIAPIPE_MIN_SCORE = 0.5
 
 
 def decode_raw_detections(raw_boxes: np.ndarray, raw_scores: np.ndarray, anchors: np.ndarray,
@@ -83,6 +105,23 @@ def body_roi_from_keypoints(keypoints_px: np.ndarray) -> RotatedRect:
     """(4, 2) detector keypoints in pixels -> the full-body landmark crop."""
     raw = rect_from_alignment_points(keypoints_px[0], keypoints_px[1], math.pi / 2)
     return transform_rect(raw, BODY_ROI_SCALE, BODY_ROI_SCALE, square_long=True)
+
+
+def view_coverage(keypoints_px: np.ndarray, view_xyxy: np.ndarray, width: int, height: int) -> np.ndarray:
+    """(M, 4, 2) detector keypoints in pixels, (4,) the view they came from (x0, y0,
+    x1, y1) -> (M,) the share of each body crop's box, within the image, that the
+    view contained (1: the detector saw the whole person it describes)."""
+    image = np.array([-0.5, -0.5, width - 0.5, height - 0.5])
+    view = np.concatenate([np.maximum(view_xyxy[:2], image[:2]), np.minimum(view_xyxy[2:], image[2:])])
+    out = np.zeros(len(keypoints_px))
+    for i, kp in enumerate(keypoints_px):
+        box = rect_bbox_xyxy(body_roi_from_keypoints(kp))
+        lo, hi = np.maximum(box[:2], image[:2]), np.minimum(box[2:], image[2:])
+        area = np.prod(np.clip(hi - lo, 0.0, None))
+        seen_lo, seen_hi = np.maximum(lo, view[:2]), np.minimum(hi, view[2:])
+        seen = np.prod(np.clip(seen_hi - seen_lo, 0.0, None))
+        out[i] = seen / area if area > 0 else 0.0
+    return out
 
 
 def tile_rects(width: int, height: int, fractions: tuple[float, ...], overlap: float) -> list[RotatedRect]:
@@ -127,7 +166,9 @@ class BlazePoseDetector:
         # normalised crop coordinates -> image pixels (rect rotation is 0 here)
         corners = crop_to_image(rect, boxes.reshape(-1, 2, 2)).reshape(-1, 4)
         kps_px = crop_to_image(rect, kps)
-        return corners, kps_px, scores
+        height, width = image_rgb.shape[:2]
+        coverage = view_coverage(kps_px, rect_bbox_xyxy(rect), width, height)
+        return corners, kps_px, scores, coverage
 
     def full_frame_rect(self, width: int, height: int) -> RotatedRect:
         """The letterboxed full frame (ImageToTensor with keep_aspect_ratio)."""
@@ -162,19 +203,23 @@ class BlazePoseDetector:
             rects += all_tiles
         elif tiles is not False:
             rects += [all_tiles[i % len(all_tiles)] for i in tiles] if all_tiles else []
-        all_boxes, all_kps, all_scores = [], [], []
+        all_boxes, all_kps, all_scores, all_coverage, all_side = [], [], [], [], []
         for rect in rects:
-            b, k, s = self._run_on_rect(image_rgb, rect)
+            b, k, s, c = self._run_on_rect(image_rgb, rect)
             if len(s):
                 all_boxes.append(b)
                 all_kps.append(k)
                 all_scores.append(s)
+                all_coverage.append(c)
+                all_side.append(np.full(len(s), rect.width))
         if not all_scores:
             return []
         kps = np.concatenate(all_kps)
         boxes = head_boxes(np.concatenate(all_boxes), kps)
         scores = np.concatenate(all_scores)
-        merged = weighted_nms(boxes, scores, kps.reshape(len(kps), -1), self.options.nms_iou)
+        merged = weighted_nms(boxes, scores, kps.reshape(len(kps), -1), self.options.nms_iou,
+                              coverage=np.concatenate(all_coverage), sure_score=MEDIAPIPE_MIN_SCORE,
+                              view_side=np.concatenate(all_side))
         people = []
         for top, box, kp_flat in merged:
             kp = kp_flat.reshape(NUM_KEYPOINTS, 2)

@@ -22,8 +22,9 @@ from wholebody_core.landmarks.face import (
 )
 from wholebody_core.landmarks.hands import BODY_HAND_POINTS, HandLandmarker
 from wholebody_core.landmarks.people import (
-    MIN_BODY_TO_CROP, MIN_VISIBLE_LANDMARKS, body_bbox_xyxy, continues_track, count_visible_in_image, head_matches,
-    intersection_over_smaller, is_duplicate,
+    MIN_BODY_TO_CROP, MIN_VISIBLE_LANDMARKS, body_bbox_xyxy, continues_track,
+    count_visible_in_image, head_matches, intersection_over_smaller, is_duplicate, proportions_possible,
+    unseen_outside_image,
 )
 from wholebody_core.landmarks.roi import RotatedRect, rect_bbox_xyxy
 from wholebody_core.landmarks.types import FaceObservation, HandObservation, PersonObservation
@@ -183,6 +184,8 @@ class MediapipeTfliteBackend:
             return False, None  # a "person" far smaller than the crop: a part of someone
         if count_visible_in_image(body, image_rgb.shape[1], image_rgb.shape[0]) < MIN_VISIBLE_LANDMARKS:
             return False, None  # nothing of them to see: the model guessed a person
+        if not proportions_possible(body.points_px, body.visibility):
+            return False, None  # limbs no body with this face could have
         if is_duplicate(body, bbox, accepted, self.options.duplicate_iou):
             return False, body
         if det is not None and det.keypoints_px is not None and not head_matches(det, body, HEAD_MATCH_SIDES):
@@ -349,7 +352,8 @@ class MediapipeTfliteBackend:
 
         people: list[PersonObservation] = []
         for (body, bbox, score), prev in zip(accepted, sources):
-            body_2d = np.concatenate([body.points_px, body.visibility[:, None]], axis=1).astype(np.float32)
+            seen = unseen_outside_image(body.points_px, body.visibility, image_rgb.shape[1], image_rgb.shape[0])
+            body_2d = np.concatenate([body.points_px, seen[:, None]], axis=1).astype(np.float32)
             person = PersonObservation(bbox_xyxy=bbox, score=float(score), body_2d=body_2d,
                                        body_3d=body.world_cam.astype(np.float32),
                                        roi_px=body.next_roi.as_array(),

@@ -20,7 +20,7 @@ Facts from ``modules/pose_landmark/pose_landmark_by_roi_cpu.pbtxt``,
   heatmap_calculator.cc``, kernel_size 7): each landmark's x, y become the
   sigmoid-weighted mean position over a 7 x 7 window of its channel of the 64 x 64
   heatmap ``Identity_3`` around it, when the window's peak is confident enough.
-  (MediaPipe divides the cell index by 64; we use the cell centre, + 0.5.)
+  MediaPipe divides the cell index by 64 (not the cell centre); so do we.
 """
 from __future__ import annotations
 
@@ -41,6 +41,13 @@ INPUT_SIZE = 256
 NUM_BODY = 33
 NUM_ALL = 39
 LEFT_HIP, RIGHT_HIP = 23, 24
+# Where a heatmap cell's weight sits, in cells: MediaPipe divides the cell index by
+# the heatmap size (0), the position the network was trained to. Cell centres (+0.5,
+# used here before issue 10) moved every refined landmark half a cell (2-4 px on a
+# 350 px crop) down and right of both MediaPipe's graph and the ground truth: on the
+# rendered stills the median 2D error to the ground truth was 3.3-5.5 px against
+# MediaPipe's 1.8-3.4; with 0 it is 1.7-2.7 px (bench/diff_mediapipe.py).
+CELL_OFFSET = 0.0
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -91,8 +98,8 @@ def refine_from_heatmap(points_norm: np.ndarray, heatmap: np.ndarray, kernel_siz
     safe = np.where(total > 0, total, 1.0)
     mean_row = (conf * rows[:, :, None]).sum(axis=(1, 2)) / safe
     mean_col = (conf * cols[:, None, :]).sum(axis=(1, 2)) / safe
-    out[:count, 0] = np.where(ok, (mean_col + 0.5) / w, out[:count, 0])
-    out[:count, 1] = np.where(ok, (mean_row + 0.5) / h, out[:count, 1])
+    out[:count, 0] = np.where(ok, (mean_col + CELL_OFFSET) / w, out[:count, 0])
+    out[:count, 1] = np.where(ok, (mean_row + CELL_OFFSET) / h, out[:count, 1])
     return out
 
 

@@ -163,3 +163,55 @@ def head_matches(det: PersonDetection, body: BodyLandmarks, box_sides: float = 1
     cy = (det.bbox_xyxy[1] + det.bbox_xyxy[3]) / 2
     side = max(det.bbox_xyxy[2] - det.bbox_xyxy[0], det.bbox_xyxy[3] - det.bbox_xyxy[1], 1.0)
     return bool(np.hypot(body.points_px[0, 0] - cx, body.points_px[0, 1] - cy) < box_sides * side)
+
+
+# -- physical evidence (issue 10: people made up from spectators' heads) ---------
+# The landmark model reports limbs it invents as visible with scores above 0.9, so
+# its scores cannot reject a made-up person; these rules rest on what a person is.
+
+# Segment lengths as a share of stature (Drillis & Contini's segment proportions):
+# (landmark a, landmark b, length / stature). A segment seen at any angle looks at
+# most this long (foreshortening only shortens).
+BODY_SEGMENTS = (
+    (11, 13, 0.186), (12, 14, 0.186),    # upper arms
+    (13, 15, 0.146), (14, 16, 0.146),    # forearms
+    (23, 25, 0.245), (24, 26, 0.245),    # thighs
+    (25, 27, 0.246), (26, 28, 0.246),    # shanks
+    (11, 12, 0.259), (23, 24, 0.191),    # shoulder and hip breadth
+    (11, 23, 0.30), (12, 24, 0.30),      # trunk sides
+)
+FACE_POINTS = np.arange(11)  # nose, eyes, ears, mouth corners
+# Stature in face spans (the largest distance between two face points): an adult's
+# ear to ear is ~1/12 of stature, ear to nose tip (a profile) ~1/16; BlazePose's
+# face points sit a little inside those (renders in profile: up to 25-31 spans,
+# small faces included), and a face turned or tilted looks smaller. 40 spans leave
+# room for all that: a skeleton that needs more is not one person's body.
+MAX_STATURE_IN_FACE_SPANS = 40.0
+FACE_SPAN_NOISE_PX = 3.0     # landmark noise: tiny faces are measured at least this wide
+
+
+def implied_stature_in_face_spans(points_px: np.ndarray, visibility: np.ndarray) -> float:
+    """(33, 2) landmarks, (33,) visibility -> the least stature, in face spans, that
+    the visible segments need (each segment divided by its share of stature); 0 when
+    no segment is visible."""
+    face = points_px[FACE_POINTS]
+    span = max(float(np.linalg.norm(face[:, None] - face[None], axis=2).max()), FACE_SPAN_NOISE_PX)
+    need = 0.0
+    for a, b, share in BODY_SEGMENTS:
+        if visibility[a] > 0.5 and visibility[b] > 0.5:
+            need = max(need, float(np.linalg.norm(points_px[a] - points_px[b])) / share / span)
+    return need
+
+
+def proportions_possible(points_px: np.ndarray, visibility: np.ndarray) -> bool:
+    """Whether the visible limbs fit one human body of this face's size."""
+    return implied_stature_in_face_spans(points_px, visibility) <= MAX_STATURE_IN_FACE_SPANS
+
+
+def unseen_outside_image(points_px: np.ndarray, visibility: np.ndarray, width: int, height: int) -> np.ndarray:
+    """(33,) visibility with every landmark outside the image set to 0: nothing out
+    of the frame was seen (the model invents the legs of a man cut at the waist as
+    surely as his torso)."""
+    x, y = points_px[:, 0], points_px[:, 1]
+    inside = (x >= -0.5) & (x < width - 0.5) & (y >= -0.5) & (y < height - 0.5)
+    return np.where(inside, visibility, 0.0)

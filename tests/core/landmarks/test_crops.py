@@ -69,12 +69,15 @@ def test_heatmap_refinement_moves_points_to_the_confident_peak():
     heatmap[20, 30, 0] = 10.0     # a sharp peak in channel 0 at row 20, column 30
     points = np.array([[31.5 / 64, 22.5 / 64], [0.5, 0.5]])
     out = refine_from_heatmap(points, heatmap)
-    np.testing.assert_allclose(out[0], [30.5 / 64, 20.5 / 64], atol=1e-3)
+    # MediaPipe's convention: the cell index over the heatmap size (what the network
+    # was trained to), not the cell centre
+    np.testing.assert_allclose(out[0], [30.0 / 64, 20.0 / 64], atol=1e-3)
     np.testing.assert_allclose(out[1], points[1])  # nothing confident: unchanged
 
 
 def slow_refine(points, heatmap, k=7, min_conf=0.5):
-    """MediaPipe's loop, written plainly (cell centres: + 0.5)."""
+    """MediaPipe's loop (refine_landmarks_from_heatmap_calculator.cc), written plainly:
+    the weighted cell index divided by the heatmap size."""
     h, w, n = heatmap.shape
     out = points.copy()
     for i in range(n):
@@ -90,7 +93,7 @@ def slow_refine(points, heatmap, k=7, min_conf=0.5):
                 wr += rr * conf
                 mx = max(mx, conf)
         if mx >= min_conf and s > 0:
-            out[i] = [(wc / s + 0.5) / w, (wr / s + 0.5) / h]
+            out[i] = [(wc / s) / w, (wr / s) / h]
     return out
 
 
