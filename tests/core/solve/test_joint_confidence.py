@@ -7,7 +7,6 @@ import dataclasses
 from types import SimpleNamespace
 
 import numpy as np
-import pytest
 
 from wholebody_core.landmarks.types import BODY_LANDMARK_NAMES
 from wholebody_core.maths.kinematics import forward_kinematics
