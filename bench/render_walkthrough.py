@@ -76,7 +76,8 @@ def main() -> None:
     if args.only_source:
         for obj in (arm, body):
             obj.hide_render = True
-    for obj in [] if args.show_source or args.only_source else [source, *source.children]:                  # the captured person: only the character shows
+    hidden = [] if args.show_source or args.only_source else [source, *source.children]
+    for obj in hidden:                                      # the captured person: only the character shows
         obj.hide_render = True
         if obj.animation_data and obj.animation_data.action:  # its visibility keys would show it again
             for fcurves in _fcurve_lists(obj.animation_data.action):
