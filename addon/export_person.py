@@ -58,10 +58,28 @@ def body_objects(armature: bpy.types.Object) -> list:
             and any(m.type == "ARMATURE" and m.object == armature for m in o.modifiers)]
 
 
-def person_frame_range(armature: bpy.types.Object) -> tuple[int, int]:
-    """First and last keyed scene frame of the person's pose; raises InputError without one."""
+def is_retargeted(armature: bpy.types.Object) -> bool:
+    """Whether ``armature`` is a character whose current action a retarget made (any rig, any bone names)."""
+    from .retarget import RETARGET_ACTION_PROPERTY
+
     action = armature.animation_data.action if armature.animation_data else None
-    keyed = keyed_frame_range(action, _POSE_PATH) if action is not None else None
+    return action is not None and bool(action.get(RETARGET_ACTION_PROPERTY))
+
+
+def _action_frame_range(action) -> tuple[float, float] | None:
+    frames = [point.co[0] for fcurves in action_fcurve_collections(action) for fcurve in fcurves
+              if fcurve.data_path not in HIDE_PATHS for point in fcurve.keyframe_points]
+    return (min(frames), max(frames)) if frames else None
+
+
+def person_frame_range(armature: bpy.types.Object) -> tuple[int, int]:
+    """First and last keyed scene frame of the person's pose (of every key, for a retargeted character);
+    raises InputError without one."""
+    action = armature.animation_data.action if armature.animation_data else None
+    if action is not None and PERSON_ID_PROPERTY not in armature and is_retargeted(armature):
+        keyed = _action_frame_range(action)
+    else:
+        keyed = keyed_frame_range(action, _POSE_PATH) if action is not None else None
     if keyed is None:
         raise InputError(f"{armature.name!r} has no captured motion (no action keying the pelvis); "
                          "export an armature made by Import capture.")
@@ -287,9 +305,14 @@ def export_person(context, armature: bpy.types.Object, filepath: str | os.PathLi
     write there); the scene is unchanged either way.
     """
     if armature is None or armature.type != "ARMATURE":
-        raise InputError("select a person's armature (made by Import capture) to export.")
+        raise InputError("select a person's armature (made by Import capture) or a retargeted character "
+                         "to export.")
     if options.target == export_presets.AMASS:
         return export_amass(armature, filepath, options.smplx_model_path)
+    if PERSON_ID_PROPERTY not in armature and (options.target == export_presets.BVH or options.at_origin):
+        what = "BVH" if options.target == export_presets.BVH else "'At the origin'"
+        raise InputError(f"{what} needs a captured person's SMPL-X skeleton; export the retargeted character "
+                         f"{armature.name!r} as FBX or glTF (without 'At the origin'), or its source person.")
     context.view_layer.update()          # the view layer's objects follow collection changes lazily
     if armature.name not in context.view_layer.objects:
         raise InputError(f"{armature.name!r} is not in the view layer (is its collection excluded?); "

@@ -10,15 +10,16 @@ from bpy_extras.io_utils import ExportHelper
 
 from ..wholebody_core.errors import CaptureError, InputError
 from . import export_presets, preferences
-from .export_person import PERSON_ID_PROPERTY, capture_armatures, default_filename, export_person
+from .export_person import PERSON_ID_PROPERTY, capture_armatures, default_filename, export_person, is_retargeted
 
 
 def selected_person(context) -> bpy.types.Object | None:
-    """The person armature the user means: the active object, or the armature of an active body."""
+    """The armature the user means: the active object, or the armature of an active body; a captured
+    person or a character retargeted from one (its action made by Retarget)."""
     obj = context.active_object
     if obj is not None and obj.type == "MESH" and obj.parent is not None:
         obj = obj.parent
-    if obj is not None and obj.type == "ARMATURE" and PERSON_ID_PROPERTY in obj:
+    if obj is not None and obj.type == "ARMATURE" and (PERSON_ID_PROPERTY in obj or is_retargeted(obj)):
         return obj
     return None
 
@@ -82,7 +83,8 @@ class _ExportPeople(ExportHelper):
         armatures = self._armatures(context)
         try:
             if not armatures:
-                raise InputError("select a person's armature (made by Import capture), or use Export every person.")
+                raise InputError("select a person's armature (made by Import capture) or a retargeted character, "
+                                 "or use Export every person.")
             if not self.filepath:
                 raise InputError("choose a file to export to.")
             options = export_presets.ExportOptions(

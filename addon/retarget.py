@@ -90,8 +90,32 @@ def _target_rig(target) -> solve.TargetRig:
     return solve.TargetRig(names=names, parents=parents, rest=rest)
 
 
-def _read_source(context, source, joints: list, frames: np.ndarray) -> np.ndarray:
-    """(T, J, 4, 4) world matrices of the source's bones ``joints`` on each scene frame."""
+def run_steps(steps):
+    """Runs a step generator (``retarget_steps``, ``prepare_steps``) to its end; returns its value."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as stop:
+            return stop.value
+
+
+def _scaled(steps, offset: float, scale: float):
+    """Re-yields a step generator's counts as ``offset + scale * count``; returns its value. Closing this
+    closes ``steps`` (its ``finally`` blocks put the scene back)."""
+    try:
+        while True:
+            try:
+                count = next(steps)
+            except StopIteration as stop:
+                return stop.value
+            yield offset + scale * count
+    finally:
+        steps.close()
+
+
+def _read_source_steps(context, source, joints: list, frames: np.ndarray):
+    """Yields the frames read so far; returns (T, J, 4, 4) world matrices of the source's bones ``joints``
+    on each scene frame. The current frame is restored, also when closed early."""
     scene = context.scene
     current = scene.frame_current, scene.frame_subframe
     out = np.empty((len(frames), len(joints), 4, 4))
@@ -100,6 +124,7 @@ def _read_source(context, source, joints: list, frames: np.ndarray) -> np.ndarra
             scene.frame_set(int(frame))
             world = np.array(source.matrix_world)
             out[t] = [world @ np.array(source.pose.bones[j].matrix) for j in joints]
+            yield t + 1
     finally:
         scene.frame_set(current[0], subframe=current[1])
     return out
@@ -166,6 +191,12 @@ class RetargetSetup:
 
 def prepare(context, source, target, mapping: dict, options: RetargetOptions) -> RetargetSetup:
     """Checks the input, reads the source over the frame range and both rests, lines them up."""
+    return run_steps(prepare_steps(context, source, target, mapping, options))
+
+
+def prepare_steps(context, source, target, mapping: dict, options: RetargetOptions):
+    """``prepare`` step by step: raises InputError on its first step (nothing read yet), yields the
+    source frames read, returns the RetargetSetup."""
     check_inputs(source, target, mapping)
     if options.frame_end < options.frame_start:
         raise InputError(f"the frame range {options.frame_start}..{options.frame_end} is empty; "
@@ -175,7 +206,7 @@ def prepare(context, source, target, mapping: dict, options: RetargetOptions) ->
         if j not in joints and j in source.data.bones:
             joints.append(j)
     frames = np.arange(options.frame_start, options.frame_end + 1)
-    src_world = _read_source(context, source, joints, frames)
+    src_world = yield from _read_source_steps(context, source, joints, frames)
     src_rest = np.array([np.array(source.matrix_world) @ np.array(source.data.bones[j].matrix_local)
                          for j in joints])
     rig = _target_rig(target)
@@ -219,8 +250,18 @@ def root_head_world(setup: RetargetSetup, world_rot: np.ndarray) -> np.ndarray:
 
 def retarget(context, source, target, mapping: dict, options: RetargetOptions) -> RetargetResult:
     """Bakes the source's motion onto ``target`` (a new action); see the module docstring."""
-    setup = prepare(context, source, target, mapping, options)
+    return run_steps(retarget_steps(context, source, target, mapping, options))
+
+
+def retarget_steps(context, source, target, mapping: dict, options: RetargetOptions):
+    """``retarget`` step by step (the modal operator runs it a few steps per timer event): raises
+    InputError on its first step, before anything changes; yields the fraction done (0..1: reading the
+    source, then matching the keys through Blender, a step per frame); returns the RetargetResult.
+    Closed early (``close()``: the user cancelled), it leaves the target, its action and the scene's
+    frame as they were: the new action is removed."""
     frames = np.arange(options.frame_start, options.frame_end + 1)
+    per_frame = 0.5 / max(1, len(frames))
+    setup = yield from _scaled(prepare_steps(context, source, target, mapping, options), 0.0, per_frame)
     rig, tgt_obj, bone_of = setup.rig, setup.tgt_obj, setup.bone_of
     world_rot = solve.target_world_rotations(
         solve.rotation_part(setup.src_world[:, [setup.joints.index(j) for j in setup.mapped]]),
@@ -250,8 +291,9 @@ def retarget(context, source, target, mapping: dict, options: RetargetOptions) -
 
     warnings = [f"{mapping[j]} has constraints, which may override the retargeted keys"
                 for j in setup.mapped if len(target.pose.bones[mapping[j]].constraints)]
-    action, previous, stuck = _bake(target, rig, pose, sorted(rot_arm), root, frames,
-                                    options.action_name or f"{target.name}_retarget_{source.name}", context)
+    action, previous, stuck = yield from _scaled(
+        _bake_steps(target, rig, pose, sorted(rot_arm), root, frames,
+                    options.action_name or f"{target.name}_retarget_{source.name}", context), 0.5, per_frame)
     if stuck:
         warnings.append(f"{len(stuck)} bones do not follow their keys exactly (constraints or drivers on the "
                         f"rig: {', '.join(stuck[:4])}{'...' if len(stuck) > 4 else ''}); check them or map others")
@@ -298,7 +340,7 @@ def _lock_foot(rig, pose, rot_arm, tgt_obj, bone_of, leg, contact, src_ankle, sr
 
 
 def _match_in_blender(context, target, rig, pose, bones: list, root: int, basis: np.ndarray, switches: list,
-                      iterations: int = 5) -> list:
+                      iterations: int = 5):
     """Corrects ``basis`` (T, B, 4, 4) in place through Blender's own evaluation of the target, so that
     what the numpy FK does not model (constraints on parents, e.g. Rigify's MCH bones, inherit options)
     is accounted for: per frame, pose the bones, evaluate, and set each basis ``B <- B A^T D^T G`` (A the
@@ -306,7 +348,8 @@ def _match_in_blender(context, target, rig, pose, bones: list, root: int, basis:
     along; from the third round on D = I, so a bone whose ancestor cannot turn, held by a constraint,
     still ends up right), the root's location likewise, until within 0.01 degrees.
     ``switches``: pose bones whose ``IK_FK`` is held at 1 (FK) meanwhile. The pose is restored after.
-    Returns the bones still more than 1 degree off on some frame (their own constraints win)."""
+    Yields the frames done; returns the bones still more than 1 degree off on some frame (their own
+    constraints win)."""
     pose_bones = [target.pose.bones[rig.names[i]] for i in bones]
     ancestors = [target.pose.bones[rig.names[i]] for i in _ancestors(rig, bones)]
     saved = {pb.name: pb.matrix_basis.copy() for pb in pose_bones + ancestors}
@@ -349,6 +392,7 @@ def _match_in_blender(context, target, rig, pose, bones: list, root: int, basis:
                 rot_t = np.swapaxes(rot, -1, -2)
                 basis[t, :, :3, :3] = current @ rot_t @ np.swapaxes(turn_above, -1, -2) @ wanted
                 basis[t, k_root, :3, 3] += current[k_root] @ rot_t[k_root] @ offset
+            yield t + 1
     finally:
         for pb in pose_bones + ancestors:
             pb.matrix_basis = saved[pb.name]
@@ -358,22 +402,30 @@ def _match_in_blender(context, target, rig, pose, bones: list, root: int, basis:
     return sorted(stuck)
 
 
-def _bake(target, rig, pose, bones: list, root: int, frames: np.ndarray, name: str, context):
+def _bake_steps(target, rig, pose, bones: list, root: int, frames: np.ndarray, name: str, context):
     """Keys the listed bones (rotation; the root's location too) and their unmapped ancestors (rest)
-    on a new action assigned to ``target``; returns (action, previous action, bones that do not
-    follow their keys)."""
+    on a new action assigned to ``target``; yields the frames matched; returns (action, previous
+    action, bones that do not follow their keys). Stopped early (closed, or an error), the target
+    gets its previous action back and the new one is removed."""
     animation_data = target.animation_data
     previous = animation_data.action if animation_data is not None else None
+    saved = (previous.use_fake_user if previous is not None else None, target.get(PREVIOUS_ACTION_PROPERTY),
+             getattr(animation_data, "action_slot", None) if animation_data is not None else None)
     if previous is not None:
         previous.use_fake_user = True
     if previous is None or RETARGET_ACTION_PROPERTY not in previous or PREVIOUS_ACTION_PROPERTY not in target:
         target[PREVIOUS_ACTION_PROPERTY] = previous.name if previous is not None else ""   # the user's, not ours
     basis = solve.basis_matrices(rig, pose, bones)
-    writer = ObjectActionWriter(target, name)
-    writer.action[RETARGET_ACTION_PROPERTY] = True
-    use_fk = any(rig.names[i].endswith(("_fk.L", "_fk.R")) for i in bones)   # a generated Rigify rig: its FK
-    switches = [pb for pb in target.pose.bones if use_fk and "IK_FK" in pb.keys()]
-    stuck = _match_in_blender(context, target, rig, pose, bones, root, basis, switches)
+    writer = None
+    try:
+        writer = ObjectActionWriter(target, name)
+        writer.action[RETARGET_ACTION_PROPERTY] = True
+        use_fk = any(rig.names[i].endswith(("_fk.L", "_fk.R")) for i in bones)   # a generated Rigify rig: its FK
+        switches = [pb for pb in target.pose.bones if use_fk and "IK_FK" in pb.keys()]
+        stuck = yield from _match_in_blender(context, target, rig, pose, bones, root, basis, switches)
+    except BaseException:
+        _undo_bake(target, writer.action if writer is not None else None, previous, saved)
+        raise
     frames_f = frames.astype(np.float64)
     for k, i in enumerate(bones):
         name_i = rig.names[i]
@@ -387,6 +439,27 @@ def _bake(target, rig, pose, bones: list, root: int, frames: np.ndarray, name: s
         _write_rotation(writer, target.pose.bones[rig.names[i]], ends, np.broadcast_to(np.eye(3), (2, 3, 3)))
         writer.write(f'pose.bones["{rig.names[i]}"].location', ends, np.zeros((2, 3)), rig.names[i])
     return writer.action, previous, stuck
+
+
+def _undo_bake(target, action, previous, saved) -> None:
+    """Puts back what ``_bake_steps`` changed before its keys were written: the target's action (and
+    slot), the previous action's fake user, the stored previous-action name; removes ``action``."""
+    fake_user, stored, slot = saved
+    if target.animation_data is not None:
+        target.animation_data.action = previous
+        if previous is not None and slot is not None and hasattr(target.animation_data, "action_slot"):
+            try:
+                target.animation_data.action_slot = slot
+            except (RuntimeError, TypeError):     # the slot Blender picked itself stays
+                pass
+    if previous is not None:
+        previous.use_fake_user = fake_user
+    if stored is None:
+        target.pop(PREVIOUS_ACTION_PROPERTY, None)
+    else:
+        target[PREVIOUS_ACTION_PROPERTY] = stored
+    if action is not None:
+        bpy.data.actions.remove(action)
 
 
 def _write_rotation(writer, pose_bone, frames: np.ndarray, rot: np.ndarray) -> None:
