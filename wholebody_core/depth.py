@@ -147,6 +147,11 @@ def _weighted_centre(keypoints_px: np.ndarray, weights: np.ndarray, bbox_xyxy: n
 # - The floor's tilt is measured, not assumed: a standing person's body axis (mid-
 #   shoulder to mid-hip of the landmark model's metric 3D, which carries the view
 #   angle) is the world vertical; the median over people gives the camera pitch.
+#   That median is biased (a level camera read 16 degrees down on child_adult, its
+#   torsos 10 and 22, and a floor pitched that much could not tell the near child
+#   from a far giant), so the image's own evidence joins it: the torsos' image lines
+#   meet at the vertical vanishing point (parallel on a level camera), which pins
+#   the pitch where people stand off the image's centre line (body_axis_pitch_deg).
 # - Floor hypotheses: the plane with that normal through each person's feet, and the
 #   plane through each pair's feet (its pitch must agree with the body axes within
 #   AXIS_TOLERANCE_DEG), refined by least squares on the people it fits as adults.
@@ -175,6 +180,9 @@ GIANT_LIMIT = 1.25          # a floor that makes someone this much larger than a
 SCALE_DEAD_ZONE = 0.85      # scales above this (in the worst case) are adults within noise: left at 1
 SCALE_RANGE = (0.4, 1.0)
 PITCH_NOISE_DEG = 8.0       # the body axes' median (and a floor fit) within this
+LEAN_SIGMA_DEG = 2.0        # a person's image torso line vs the vertical's image (lean, keypoint noise)
+VANISHING_GATE = 2.0        # a 2D reading this many combined sigmas from the 3D median is a lean, not the pitch
+MIN_AXIS_PX = 20.0          # shorter image torsos give no line
 DEPTH_NOISE = 0.08          # the skeleton fit's depth error, about 1.5x its mean on renders
 AMBIGUITY_MARGIN = 0.5      # floors within this many outlier costs of the best are equally good
 
@@ -191,11 +199,24 @@ def lowest_foot_points(origin_cam: np.ndarray, body_3d: np.ndarray, down_cam: np
 def body_axis_pitch_deg(body_3d: np.ndarray, keypoints_px: np.ndarray, intrinsics: np.ndarray) -> float:
     """Camera pitch (degrees, positive: looking down) from people's body axes.
 
-    A standing person's mid-shoulder -> mid-hip direction is the world's down. The
-    landmark model gives it in the frame of a camera looking straight at the person,
-    which is pitched down from the real one by the torso's ray angle
-    atan((v - cy) / fy); so pitch = axis pitch - ray angle (no roll). The median over
-    people; each reads within about +-10 degrees on renders.
+    Two measurements of the world's vertical, combined by their uncertainties:
+    - 3D: a standing person's mid-shoulder -> mid-hip direction is the world's down.
+      The landmark model gives it in the frame of a camera looking straight at the
+      person, which is pitched down from the real one by the torso's ray angle
+      atan((v - cy) / fy); so pitch = axis pitch - ray angle (no roll). The median
+      over people, within about PITCH_NOISE_DEG: each person reads within about
+      +-10 degrees on renders, but not without bias (a level camera reads 10-16
+      degrees down; the model's torso leans with the view).
+    - 2D (``vanishing_pitch_deg``): in the image, people's torso lines (mid-shoulder
+      to mid-hip: upright while walking, unlike the legs) converge on the vertical
+      vanishing point, (cx, cy + fy / tan(pitch)); parallel lines mean a level
+      camera. Exact geometry from the image alone, but a torso's lean of a degree
+      or two moves it by fy / (distance of the person from the image's vertical
+      centre line) times as much: people near the centre line say little.
+    The 2D reading of each person whose line agrees with the 3D median within
+    VANISHING_GATE (combined) sigmas is averaged with the median, each weighted by
+    1 / sigma^2. Without 2D evidence (one person at the centre line) the 3D median
+    stands.
 
     Args:
         body_3d: (N, 33, 3) BlazePose metric landmarks, camera-aligned axes.
@@ -207,10 +228,47 @@ def body_axis_pitch_deg(body_3d: np.ndarray, keypoints_px: np.ndarray, intrinsic
     body_3d = np.asarray(body_3d, dtype=np.float64)
     if len(body_3d) == 0:
         return float("nan")
+    keypoints_px = np.asarray(keypoints_px, dtype=np.float64)[..., :2]
     torso = list(SHOULDER_LANDMARKS) + list(HIP_LANDMARKS)
     axis = body_3d[:, list(HIP_LANDMARKS)].mean(axis=1) - body_3d[:, list(SHOULDER_LANDMARKS)].mean(axis=1)
-    ray = np.arctan((np.asarray(keypoints_px)[:, torso, 1].mean(axis=1) - intrinsics[1, 2]) / intrinsics[1, 1])
-    return float(np.degrees(np.median(np.arctan2(axis[:, 2], axis[:, 1]) - ray)))
+    ray = np.arctan((keypoints_px[:, torso, 1].mean(axis=1) - intrinsics[1, 2]) / intrinsics[1, 1])
+    axis_pitch = float(np.degrees(np.median(np.arctan2(axis[:, 2], axis[:, 1]) - ray)))
+    pitch_2d, sigma_2d = vanishing_pitch_deg(keypoints_px, intrinsics)
+    agree = np.abs(pitch_2d - axis_pitch) <= VANISHING_GATE * np.hypot(sigma_2d, PITCH_NOISE_DEG)
+    if not agree.any():
+        return axis_pitch
+    w = np.concatenate([[1.0 / PITCH_NOISE_DEG ** 2], 1.0 / sigma_2d[agree] ** 2])
+    return float(np.sum(w * np.concatenate([[axis_pitch], pitch_2d[agree]])) / np.sum(w))
+
+
+def vanishing_pitch_deg(keypoints_px: np.ndarray, intrinsics: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per person: the camera pitch (degrees) that puts the vertical vanishing point on
+    the line through their image mid-shoulder and mid-hip, and its sigma (degrees)
+    for a line within LEAN_SIGMA_DEG of the true vertical's image (lean, 2D noise).
+    No roll: the vanishing point lies on x = cx. People whose line is too short or
+    upside down are left out.
+
+    Args:
+        keypoints_px: (N, 33, 2) BlazePose landmarks in the image.
+        intrinsics: (3, 3).
+    Returns:
+        pitch (M,) and sigma (M,) degrees, M <= N.
+    """
+    fy, cx, cy = intrinsics[1, 1], intrinsics[0, 2], intrinsics[1, 2]
+    top = np.asarray(keypoints_px, dtype=np.float64)[:, list(SHOULDER_LANDMARKS), :2].mean(axis=1)
+    bottom = np.asarray(keypoints_px, dtype=np.float64)[:, list(HIP_LANDMARKS), :2].mean(axis=1)
+    d = bottom - top
+    length = np.linalg.norm(d, axis=1)
+    ok = (length >= MIN_AXIS_PX) & (d[:, 1] > 0.0)
+    d = d[ok] / length[ok, None]
+    top = top[ok]
+    # d x (vp - top) = 0 with vp = (cx, cy + fy / tan(pitch)): tan(pitch) = fy dx / lever
+    lever = d[:, 1] * (cx - top[:, 0]) - d[:, 0] * (cy - top[:, 1])
+    lever = np.where(np.abs(lever) < 1e-6, 1e-6, lever)
+    tan_pitch = fy * d[:, 0] / lever
+    pitch = np.arctan(tan_pitch)
+    sigma = fy * np.radians(LEAN_SIGMA_DEG) / np.abs(lever) * np.cos(pitch) ** 2
+    return np.degrees(pitch), np.degrees(np.minimum(sigma, np.pi))
 
 
 def pitch_down_cam(pitch_deg: float | None) -> np.ndarray:

@@ -129,3 +129,67 @@ def test_body_axis_pitch_is_the_camera_pitch(pitch):
     px = np.stack([k for _, k in people])
     assert depth.body_axis_pitch_deg(body_3d, px, K) == pytest.approx(pitch, abs=0.5)
     assert np.isnan(depth.body_axis_pitch_deg(np.zeros((0, 33, 3)), np.zeros((0, 33, 2)), K))
+
+
+def _standing_2d(pitch_deg, feet_cam, stature=1.7):
+    """(N, 33, 2) image landmarks of upright people (only shoulders and hips set)
+    standing at ``feet_cam`` under a camera pitched ``pitch_deg`` down."""
+    p = np.radians(pitch_deg)
+    up = -np.array([0.0, np.cos(p), np.sin(p)])
+    px = np.zeros((len(feet_cam), 33, 2))
+    for i, foot in enumerate(feet_cam):
+        shoulders = foot + 0.82 * stature * up + np.array([[0.2, 0, 0], [-0.2, 0, 0]])
+        hips = foot + 0.53 * stature * up + np.array([[0.1, 0, 0], [-0.1, 0, 0]])
+        px[i, [11, 12]] = camera.project(shoulders, K)
+        px[i, [23, 24]] = camera.project(hips, K)
+    return px
+
+
+@pytest.mark.parametrize("pitch", [0.0, 12.0, 35.0])
+def test_the_vertical_vanishing_point_gives_the_camera_pitch(pitch):
+    feet = _floor_feet(pitch, 2.0, [3.0, 4.5, 6.0], [-1.5, 1.2, 2.0])
+    reading, sigma = depth.vanishing_pitch_deg(_standing_2d(pitch, feet), K)
+    np.testing.assert_allclose(reading, pitch, atol=1e-6)
+    # Its sigma: a 2-degree lean moves the line's image more, the nearer the centre line.
+    order = np.argsort(np.abs(camera.project(feet, K)[:, 0] - K[0, 2]))
+    assert np.all(np.diff(sigma[order]) < 0)
+
+
+def test_a_person_on_the_centre_line_says_nothing_about_the_pitch():
+    feet = _floor_feet(20.0, 2.0, [4.0], [0.0])
+    _, sigma = depth.vanishing_pitch_deg(_standing_2d(20.0, feet), K)
+    assert sigma[0] > 60.0
+
+
+# tests/media/child_adult as measured on 2026-11-29 (MediaPipe's own body crops): a
+# level camera 1 m up, the child (true size 0.69 of an adult) placed as an adult at
+# 1.45x its distance, the adult at 0.95x. The torso axes read 10.2 and 22.4 degrees
+# (median 16.3); their image torso lines -4.1 and -2.3 (sigma 9.4 and 8.0).
+CHILD_ADULT_FEET = np.array([[-0.656, 1.497, 4.035], [1.222, 0.961, 4.138]])
+
+
+def test_a_child_near_a_level_camera_needs_the_floor_level_within_noise():
+    # At the 3D axes' 16.3 degrees both floors explain one person each: through the
+    # child's feet the adult is 1.23x (a giant, but within GIANT_LIMIT), through the
+    # adult's the child is 0.81, 0.88 at +8 degrees: the floor steps aside.
+    np.testing.assert_array_equal(depth.floor_scales(CHILD_ADULT_FEET, 16.3), [1.0, 1.0])
+    # Levelled by the vanishing point (4.0 degrees combined) the child survives.
+    scales = depth.floor_scales(CHILD_ADULT_FEET, 4.0)
+    assert scales[1] == 1.0 and 0.65 <= scales[0] <= 0.75, scales
+
+
+def test_parallel_image_axes_pull_a_biased_body_axis_pitch_towards_level():
+    # Two people off the centre line, upright under a level camera (parallel image
+    # lines); the model's 3D torsos lean 16 degrees towards the camera.
+    feet = _floor_feet(0.0, 1.0, [2.8, 4.4], [-0.45, 1.3])
+    px = _standing_2d(0.0, feet)
+    ray = np.arctan((px[:, [11, 12, 23, 24], 1].mean(axis=1) - K[1, 2]) / K[1, 1])
+    lean = np.radians(16.0) + ray                         # the 3D axes read 16 degrees down
+    body_3d = np.zeros((2, 33, 3))
+    body_3d[:, [11, 12], 1] = -0.5 * np.cos(lean)[:, None]
+    body_3d[:, [11, 12], 2] = -0.5 * np.sin(lean)[:, None]
+    no_lines = px.copy()
+    no_lines[:, [11, 12, 23, 24]] = px[:, [23, 24, 11, 12]]   # upside down (same rays): the 3D median stands
+    assert depth.body_axis_pitch_deg(body_3d, no_lines, K) == pytest.approx(16.0, abs=1e-6)
+    pitch = depth.body_axis_pitch_deg(body_3d, px, K)
+    assert 2.0 <= pitch <= 9.0, pitch
