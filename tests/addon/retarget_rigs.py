@@ -17,6 +17,7 @@ from pathlib import Path
 
 import bpy
 import numpy as np
+import pytest
 from mathutils import Matrix, Vector
 
 from wholebody_mocap.addon import axis_conversion, bone_frames
@@ -55,8 +56,17 @@ def mpfb_rig(kind: str, location=(0.0, 0.0, 0.0)):
     return obj
 
 
+# bpy 4.2 as a module segfaults at interpreter exit once Rigify has been enabled (exit code 139
+# after every test passed; disabling Rigify again does not help), which fails the whole 4.2 rerun
+# (tests/addon/test_blender_versions.py). The Rigify cases run on 4.5 and 5.0.
+RIGIFY_CRASHES_AT_EXIT = bpy.app.version < (4, 3, 0)
+
+
 def rigify_metarig(location=(0.0, 0.0, 0.0)):
-    """Blender's bundled Rigify human metarig (Rigify enabled first)."""
+    """Blender's bundled Rigify human metarig (Rigify enabled first); skips the calling test on
+    Blender 4.2 (see ``RIGIFY_CRASHES_AT_EXIT``)."""
+    if RIGIFY_CRASHES_AT_EXIT:
+        pytest.skip("bpy 4.2 as a module segfaults at exit after Rigify is enabled; tested on 4.5 and 5.0")
     bpy.ops.preferences.addon_enable(module="rigify")
     bpy.ops.object.armature_human_metarig_add()
     obj = bpy.context.active_object

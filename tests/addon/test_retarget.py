@@ -126,6 +126,10 @@ def test_limbs_point_like_the_source_and_feet_stay_locked(clean_scene, walk_file
           f"foot drift {drift * 1000:.1f} mm, lift {lift * 1000:.1f} mm, ratio {result.ratio:.3f}")
 
 
+# bpy 4.5 as a module hangs at interpreter exit after Rigify has generated a rig (every test passes,
+# then the process never ends), which would time out the 4.5 rerun; 4.2 is skipped by rigify_metarig.
+@pytest.mark.skipif(bpy.app.version < (5, 0, 0),
+                    reason="bpy 4.5 as a module hangs at exit after rigify_generate; tested on 5.0")
 def test_a_generated_rigify_rig_deforms_with_the_source(clean_scene, walk_file):
     """Keys go on a generated Rigify rig's FK controls (its IK/FK switches keyed to FK); its deform
     bones, fingers included, driven through Rigify's constrained and driven MCH bones, point like the
