@@ -4,6 +4,16 @@ Blender 4.4 introduced layered actions (slots, layers, strips, channelbags) and
 5.0 removed the legacy ``Action.fcurves``; :class:`ObjectActionWriter` hides the
 difference. Keys go in with ``keyframe_points.add`` + ``foreach_set``, never one
 ``keyframe_insert`` per key.
+
+Long captures can be stored as *samples* instead of keyframes (``as_samples``):
+Blender's baked F-curve points (``FCurve.convert_to_samples``), one value per
+whole frame, linearly interpolated between frames, which is exactly how our
+LINEAR keys on whole frames play. A keyframe is a 72-byte ``BezTriple`` (value,
+two handles, flags), a sample a 16-byte ``FPoint``, and Blender holds every
+action twice (the original and the depsgraph's evaluated copy), so a 100,000
+frame person takes 0.7 GB as samples against 3.1 GB as keyframes. Samples play,
+render, export and retarget the same; to edit a range by hand the user turns it
+back into keys (Graph Editor: Channel > Samples to Keys).
 """
 from __future__ import annotations
 
@@ -34,8 +44,10 @@ def _ensure_channelbag(action, slot, anim_utils):
 class ObjectActionWriter:
     """A new action assigned to ``id_owner`` (an Object, or a shape-key datablock)."""
 
-    def __init__(self, id_owner: bpy.types.ID, action_name: str, id_type: str = "OBJECT"):
+    def __init__(self, id_owner: bpy.types.ID, action_name: str, id_type: str = "OBJECT",
+                 as_samples: bool = False):
         self.action = bpy.data.actions.new(action_name)
+        self.as_samples = as_samples
         self._fcurves = None
         animation_data = id_owner.animation_data or id_owner.animation_data_create()
         if _has_layered_actions():
@@ -64,11 +76,15 @@ class ObjectActionWriter:
         return self._fcurves.new(data_path, index=index, action_group=group)
 
     def write(self, data_path: str, frames: np.ndarray, values: np.ndarray, group: str,
-              interpolation: str = "LINEAR", constant_keys: np.ndarray | None = None) -> None:
-        """Keys ``values`` (N, C) at ``frames`` (N,) on channels 0..C-1 of ``data_path``.
+              interpolation: str = "LINEAR", constant_keys: np.ndarray | None = None,
+              may_sample: bool = True) -> None:
+        """Keys ``values`` (N, C) at ``frames`` (N,, whole frames, increasing) on channels 0..C-1 of ``data_path``.
 
         Every key gets ``interpolation``, except the keys where ``constant_keys``
         ((N,) bool, optional) is true: those get CONSTANT (held until the next key).
+        With the writer's ``as_samples`` (and ``may_sample``), each channel is then
+        baked into one sample per whole frame from the first key to the last, one
+        channel at a time (so at most one channel's keyframes exist at once).
         """
         values = np.asarray(values, dtype=np.float32)
         if values.ndim != 2:   # (N,) or (N, ...) -> (N, C); keeps (0, C) as it is
@@ -91,6 +107,9 @@ class ObjectActionWriter:
                 points.handles_recalc()
             else:
                 fcurve.update()
+            if self.as_samples and may_sample and len(frames) > 1:
+                # the end is exclusive on 5.0 (inclusive on older builds: one more, equal, sample)
+                fcurve.convert_to_samples(int(round(frames[0])), int(round(frames[-1])) + 1)
 
 
 def action_fcurve_collections(action: bpy.types.Action) -> list:
@@ -101,8 +120,26 @@ def action_fcurve_collections(action: bpy.types.Action) -> list:
     return [action.fcurves]
 
 
+def fcurve_points(fcurve: bpy.types.FCurve):
+    """The F-curve's keyframes, or its baked samples when it has no keyframes."""
+    return fcurve.keyframe_points if len(fcurve.keyframe_points) else fcurve.sampled_points
+
+
+def fcurve_frames(fcurve: bpy.types.FCurve) -> np.ndarray:
+    """(N,) float32: the frame of every keyframe, or of every sample of a baked F-curve."""
+    points = fcurve_points(fcurve)
+    co = np.empty(2 * len(points), dtype=np.float32)
+    points.foreach_get("co", co)
+    return co[0::2]
+
+
+def frame_range_of(fcurves) -> tuple[float, float] | None:
+    """First and last keyed (or sampled) frame over ``fcurves``; None when none has a point."""
+    ends = [(frames.min(), frames.max()) for frames in map(fcurve_frames, fcurves) if len(frames)]
+    return (float(min(e[0] for e in ends)), float(max(e[1] for e in ends))) if ends else None
+
+
 def keyed_frame_range(action: bpy.types.Action, data_path: str) -> tuple[float, float] | None:
-    """First and last keyed frame of ``data_path`` (any channel) in ``action``; None when unkeyed."""
-    frames = [point.co[0] for fcurves in action_fcurve_collections(action) for fcurve in fcurves
-              if fcurve.data_path == data_path for point in fcurve.keyframe_points]
-    return (min(frames), max(frames)) if frames else None
+    """First and last keyed (or sampled) frame of ``data_path`` (any channel) in ``action``; None when unkeyed."""
+    return frame_range_of(fcurve for fcurves in action_fcurve_collections(action) for fcurve in fcurves
+                          if fcurve.data_path == data_path)

@@ -144,7 +144,7 @@ def bone_quats_of_person(capture: Capture, person: int, valid: np.ndarray,
 
 
 def write_person_action(obj: bpy.types.Object, action_name: str, capture: Capture,
-                        person: int, key_unsure_joints: bool = True) -> bpy.types.Action:
+                        person: int, key_unsure_joints: bool = True, as_samples: bool = False) -> bpy.types.Action:
     """Keys every bone's quaternion, the pelvis location and the confidence, on valid frames.
 
     The keys on the last valid frame before a gap are CONSTANT, and the armature's
@@ -152,7 +152,8 @@ def write_person_action(obj: bpy.types.Object, action_name: str, capture: Captur
     runs (none when the person is valid throughout; rules in ``visibility``).
     Each bone's joint confidence is keyed too, and colours the bone; with
     ``key_unsure_joints`` False a bone has no rotation key where its joint is
-    unsure (rules in ``joint_confidence``).
+    unsure (rules in ``joint_confidence``). With ``as_samples`` every curve but the
+    visibility is baked into samples (``anim_keys``, ``motion_storage``).
     """
     valid = capture.valid[person]
     all_frames = capture_frame_numbers(capture.frame_indices)
@@ -166,7 +167,7 @@ def write_person_action(obj: bpy.types.Object, action_name: str, capture: Captur
     obj[CONFIDENCE_PROPERTY] = 0.0
     obj[FPS_PROPERTY] = float(capture.fps)
     confidence = joint_confidence.person_joint_confidence(capture, person)    # (T, 55)
-    writer = ObjectActionWriter(obj, action_name)
+    writer = ObjectActionWriter(obj, action_name, as_samples=as_samples)
     for j, joint_name in enumerate(JOINT_NAMES):
         path = f'pose.bones["{joint_name}"]'
         if j == 0:

@@ -26,7 +26,7 @@ from mathutils import Matrix
 from ..wholebody_core.errors import InputError, OutputError
 from ..wholebody_core.skeleton import JOINT_INDEX, JOINT_NAMES, PARENTS
 from . import axis_conversion, bvh_format, export_presets
-from .anim_keys import action_fcurve_collections, keyed_frame_range
+from .anim_keys import action_fcurve_collections, fcurve_points, frame_range_of, keyed_frame_range
 from .build_armature import FPS_PROPERTY
 from .visibility import HIDE_PATHS
 
@@ -66,10 +66,15 @@ def is_retargeted(armature: bpy.types.Object) -> bool:
     return action is not None and bool(action.get(RETARGET_ACTION_PROPERTY))
 
 
+def _frame_properties(fcurve) -> tuple[str, ...]:
+    """The (frame, value) pairs of ``fcurve``'s points that a retime shifts: its keyframes' and their
+    handles, or its baked samples' (on whole frames: the shift is a whole number of frames)."""
+    return ("co", "handle_left", "handle_right") if len(fcurve.keyframe_points) else ("co",)
+
+
 def _action_frame_range(action) -> tuple[float, float] | None:
-    frames = [point.co[0] for fcurves in action_fcurve_collections(action) for fcurve in fcurves
-              if fcurve.data_path not in HIDE_PATHS for point in fcurve.keyframe_points]
-    return (min(frames), max(frames)) if frames else None
+    return frame_range_of(fcurve for fcurves in action_fcurve_collections(action) for fcurve in fcurves
+                          if fcurve.data_path not in HIDE_PATHS)
 
 
 def person_frame_range(armature: bpy.types.Object) -> tuple[int, int]:
@@ -155,9 +160,9 @@ class _PreparedScene:
                 if fcurve.data_path in HIDE_PATHS:
                     self._muted.append((fcurve, fcurve.mute))
                     fcurve.mute = True
-                points = fcurve.keyframe_points
+                points = fcurve_points(fcurve)
                 saved = []
-                for name in ("co", "handle_left", "handle_right"):
+                for name in _frame_properties(fcurve):
                     values = np.empty(2 * len(points), dtype=np.float32)
                     points.foreach_get(name, values)
                     saved.append(values.copy())
@@ -169,8 +174,9 @@ class _PreparedScene:
     def __exit__(self, *exc):
         scene, render = self.scene, self.scene.render
         for fcurve, saved in reversed(self._keys):
-            for name, values in zip(("co", "handle_left", "handle_right"), saved):
-                fcurve.keyframe_points.foreach_set(name, values)
+            points = fcurve_points(fcurve)
+            for name, values in zip(_frame_properties(fcurve), saved):
+                points.foreach_set(name, values)
             fcurve.update()
         for fcurve, mute in self._muted:
             fcurve.mute = mute

@@ -12,7 +12,7 @@ import numpy as np
 from mathutils import Matrix
 
 from ..wholebody_core.capture_format import SUFFIX, Capture
-from . import axis_conversion, floor
+from . import axis_conversion, floor, motion_storage
 from .build_armature import (build_armature_objects, capture_frame_numbers, write_body_visibility,
                              write_person_action)
 from .build_camera import (FOOTAGE_PROPERTY, build_footage_plane, build_camera, find_source, load_footage_image,
@@ -35,6 +35,7 @@ class ImportOptions:
     scene_settings: str = "AUTO"      # scene camera, resolution, frame range: AUTO (first capture), SET, KEEP
     footage_in_render: bool = True    # a plane with the footage behind the people, for F12 renders
     key_unsure_joints: bool = True    # False: no rotation keys where a joint's confidence is below 0.5
+    motion_storage: str = "AUTO"      # AUTO, KEYFRAMES or SAMPLES (rules in motion_storage)
 
 
 @dataclasses.dataclass
@@ -49,6 +50,7 @@ class ImportResult:
     warnings: list
     scene_changes: list = dataclasses.field(default_factory=list)  # what the import set on the scene, said
     footage_plane: bpy.types.Object | None = None                  # the footage for renders
+    motion_as_samples: bool = False                                # baked samples instead of keyframes
 
 
 def capture_stem(capture: Capture, capture_path: str | os.PathLike) -> str:
@@ -176,11 +178,11 @@ def _body_kind(options: ImportOptions) -> str:
 
 
 def _build_body(body: str, options: ImportOptions, name: str, arm_obj, capture: Capture, person: int,
-                collection):
+                collection, as_samples: bool):
     if body == "SMPLX":
         from . import smplx_body
         return smplx_body.build_smplx_body(
-            name, arm_obj, capture, person, options.smplx_model_path, collection)
+            name, arm_obj, capture, person, options.smplx_model_path, collection, as_samples=as_samples)
     if body == "DEFAULT":
         return build_default_body(name, arm_obj, capture.rest_joints[person].astype(np.float64),
                                   collection, person_color(person))
@@ -198,9 +200,12 @@ def build_capture_scene(context: bpy.types.Context, capture: Capture, capture_pa
     """
     scene = context.scene
     body = _body_kind(options)
+    expression_channels = 0
     if body == "SMPLX" and capture.num_people:
         from . import smplx_body
-        smplx_body.load_model(options.smplx_model_path)  # read (and fail) before building anything
+        model = smplx_body.load_model(options.smplx_model_path)  # read (and fail) before building anything
+        expression_channels = model.expression_dirs(capture.expression.shape[-1]).shape[-1]
+    as_samples = motion_storage.use_samples(options.motion_storage, capture, expression_channels)
     stem = capture_stem(capture, capture_path)
     first = not scene_has_capture(scene)
     warnings: list[str] = []
@@ -224,8 +229,10 @@ def build_capture_scene(context: bpy.types.Context, capture: Capture, capture_pa
         arm_obj["wholebody_person_id"] = int(capture.person_ids[person])
         arm_obj[CAPTURE_PROPERTY] = str(capture_path)
         actions.append(write_person_action(arm_obj, f"{name}_action", capture, person,
-                                           key_unsure_joints=options.key_unsure_joints))
-        body_obj = _build_body(body, options, f"{name}_body", arm_obj, capture, person, collection)
+                                           key_unsure_joints=options.key_unsure_joints,
+                                           as_samples=as_samples))
+        body_obj = _build_body(body, options, f"{name}_body", arm_obj, capture, person, collection,
+                               as_samples)
         if body_obj is not None:
             bodies.append(body_obj)
             body_action = write_body_visibility(body_obj, f"{body_obj.name}_visibility", capture, person)
@@ -237,4 +244,4 @@ def build_capture_scene(context: bpy.types.Context, capture: Capture, capture_pa
     # last: it may change earlier captures, which a failed import would not restore
     scene_changes += _render_footage_through_scene_camera(scene, camera, plane)
     return ImportResult(collection, camera, armatures, bodies, actions,
-                        source_found, floor_applied, warnings, scene_changes, plane)
+                        source_found, floor_applied, warnings, scene_changes, plane, as_samples)

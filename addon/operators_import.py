@@ -12,6 +12,7 @@ from ..wholebody_core.capture_format import read_capture
 from ..wholebody_core.errors import CaptureError
 from . import preferences
 from .import_rollback import SceneSnapshot
+from .motion_storage import STORAGE_ITEMS as MOTION_STORAGE_ITEMS
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ SCENE_SETTINGS_ITEMS = [
 def import_capture_file(context, filepath: str, *, use_floor: bool, body: str,
                         sensor_width_mm: float, source_path: str = "", source_hint: str = "",
                         scene_settings: str = "AUTO", footage_in_render: bool = True,
-                        key_unsure_joints: bool = True):
+                        key_unsure_joints: bool = True, motion_storage: str = "AUTO"):
     """Reads and checks (pure, may raise CaptureError), then builds (bpy). Returns the ImportResult.
 
     ``source_path``: footage the user chose; ``source_hint``: the panel's video,
@@ -57,7 +58,8 @@ def import_capture_file(context, filepath: str, *, use_floor: bool, body: str,
     options = ImportOptions(body=body, use_floor=use_floor, sensor_width_mm=sensor_width_mm,
                             source_path=source_path, smplx_model_path=model if body != "DEFAULT" else "",
                             source_hint=source_hint, scene_settings=scene_settings,
-                            footage_in_render=footage_in_render, key_unsure_joints=key_unsure_joints)
+                            footage_in_render=footage_in_render, key_unsure_joints=key_unsure_joints,
+                            motion_storage=motion_storage)
     snapshot = SceneSnapshot.take(context)
     try:
         _object_mode(context)
@@ -93,6 +95,10 @@ def report_import(report, result) -> None:
                   f"{result.footage_plane.name!r} in renders)")
     report({"INFO"}, f"Imported {len(result.armatures)} people into collection {result.collection.name!r}"
                      + scene)
+    if result.motion_as_samples:
+        report({"INFO"}, "The motion is stored as baked samples, to save memory (a long capture); it plays and "
+                         "exports the same. To edit curves by hand, select their channels in the Graph Editor: "
+                         "Channel > Samples to Keys.")
 
 
 class WHOLEBODY_OT_import_capture(bpy.types.Operator, ImportHelper):
@@ -123,6 +129,7 @@ class WHOLEBODY_OT_import_capture(bpy.types.Operator, ImportHelper):
         description="Key joints also where they were not really seen (confidence below 0.5: outside the frame, "
                     "hidden, hand or face not found), with the held pose the capture gives them. Off: no "
                     "rotation keys there, so the curves interpolate between the sure keys")
+    motion_storage: EnumProperty(name="Store motion as", items=MOTION_STORAGE_ITEMS, default="AUTO")
 
     @classmethod
     def poll(cls, context):
@@ -144,7 +151,8 @@ class WHOLEBODY_OT_import_capture(bpy.types.Operator, ImportHelper):
                                          sensor_width_mm=self.sensor_width, source_path=self.source_path,
                                          source_hint=self.source_hint, scene_settings=self.scene_settings,
                                          footage_in_render=self.footage_in_render,
-                                         key_unsure_joints=self.key_unsure_joints)
+                                         key_unsure_joints=self.key_unsure_joints,
+                                         motion_storage=self.motion_storage)
         except CaptureError as error:
             self.report({"ERROR"}, str(error))
             return {"CANCELLED"}

@@ -51,8 +51,10 @@ def _add_shape_keys(obj, base_model: np.ndarray, directions: np.ndarray, prefix:
 
 
 def build_smplx_body(name: str, armature_obj: bpy.types.Object, capture: Capture, person: int,
-                     model_path: str, collection: bpy.types.Collection) -> bpy.types.Object:
-    """The SMPL-X mesh of ``person`` with betas and expression shape keys, skinned."""
+                     model_path: str, collection: bpy.types.Collection,
+                     as_samples: bool = False) -> bpy.types.Object:
+    """The SMPL-X mesh of ``person`` with betas and expression shape keys (keyed, or baked
+    into samples with ``as_samples``), skinned."""
     model = load_model(model_path)
     betas = capture.betas[person].astype(np.float64)[: model.num_shape_coeffs]
     shape_dirs = model.shape_dirs(len(betas))
@@ -86,7 +88,8 @@ def build_smplx_body(name: str, armature_obj: bpy.types.Object, capture: Capture
 
     valid = capture.valid[person]
     if valid.any() and expression_dirs.shape[-1]:
-        writer = ObjectActionWriter(mesh.shape_keys, f"{name}_expression", id_type="KEY")
+        writer = ObjectActionWriter(mesh.shape_keys, f"{name}_expression", id_type="KEY",
+                                    as_samples=as_samples)
         frames = capture_frame_numbers(capture.frame_indices)[valid]
         values = capture.expression[person][valid][:, : expression_dirs.shape[-1]]
         for i in range(values.shape[1]):

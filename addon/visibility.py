@@ -73,5 +73,7 @@ def write_visibility(writer, valid: np.ndarray, frames: np.ndarray) -> bool:
     if len(key_frames) == 0:
         return False
     for path in HIDE_PATHS:
-        writer.write(path, key_frames, hidden[:, None], VISIBILITY_GROUP, interpolation="CONSTANT")
+        # a few keys at the gaps' ends: always keyframes (samples would store every frame between)
+        writer.write(path, key_frames, hidden[:, None], VISIBILITY_GROUP, interpolation="CONSTANT",
+                     may_sample=False)
     return True

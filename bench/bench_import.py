@@ -5,7 +5,9 @@ imports in a fresh child process (so peak memory is that import's own):
 
 - people scaling: 25, 50, 100, 200 people x 10 frames (``--people``, ``--frames``);
   time per person should stay flat (linear in people x frames);
-- a long clip: 1 person x 100,000 frames (``--long``).
+- a long clip: 1 person x 100,000 frames (``--long``), imported with the default
+  motion storage (AUTO: baked samples at that length, ``addon/motion_storage.py``)
+  and with every frame as keyframes (``--long-storage``).
 
 Memory, per case: *peak*, the process's peak RSS beyond its RSS just before the
 import (Blender, the add-on and numpy loaded, the capture not yet read); *kept*,
@@ -18,7 +20,8 @@ peak hides them.
 - optionally (``--insert-frames N``) the same keys written with one
   ``keyframe_insert`` per bone and frame (N frames of 1 person), as a reference.
 
-``--body`` NONE (default) or DEFAULT; ``--repeat R`` keeps the best of R runs.
+``--body`` NONE (default) or DEFAULT; ``--joint-confidence`` adds the optional
+per-joint confidence (55 more keyed properties); ``--repeat R`` keeps the best of R runs.
 """
 from __future__ import annotations
 
@@ -48,7 +51,7 @@ def _load_addon():
     return parent
 
 
-def _write_capture(path: Path, num_people: int, num_frames: int) -> int:
+def _write_capture(path: Path, num_people: int, num_frames: int, joint_confidence: bool = False) -> int:
     """A synthetic capture (2 % of person-frames missing); returns the number of valid person-frames."""
     import numpy as np
 
@@ -66,6 +69,8 @@ def _write_capture(path: Path, num_people: int, num_frames: int) -> int:
         getattr(capture, key)[:] = rng.normal(0, 0.2, getattr(capture, key).shape)
     capture.root_position[:] = [0.0, 0.2, 4.0]
     capture.confidence[:] = rng.uniform(0.5, 1.0, (num_people, num_frames))
+    if joint_confidence:
+        capture.joint_confidence = rng.uniform(0.0, 1.0, (num_people, num_frames, 55)).astype(np.float32)
     write_capture(path, capture)
     return int(capture.valid.sum())
 
@@ -75,7 +80,7 @@ def _rss_mb() -> float:
         return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def _child_import(path: str, body: str, traced: bool) -> dict:
+def _child_import(path: str, body: str, storage: str, traced: bool) -> dict:
     """In the child: enable the add-on, import once, report seconds and peak RSS delta."""
     import bpy
 
@@ -89,7 +94,7 @@ def _child_import(path: str, body: str, traced: bool) -> dict:
     if traced:
         tracemalloc.start()
     start = time.perf_counter()
-    result = bpy.ops.wholebody.import_capture(filepath=path, body=body)
+    result = bpy.ops.wholebody.import_capture(filepath=path, body=body, motion_storage=storage)
     seconds = time.perf_counter() - start
     peak_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     traced_peak = tracemalloc.get_traced_memory()[1] / 2**20 if traced else float("nan")
@@ -155,34 +160,38 @@ def main(argv=None) -> int:
     parser.add_argument("--people", default="25,50,100,200", help="people counts of the scaling cases")
     parser.add_argument("--frames", type=int, default=10, help="frames of the scaling cases")
     parser.add_argument("--long", type=int, default=100_000, help="frames of the 1-person case (0: skip)")
+    parser.add_argument("--long-storage", default="AUTO,KEYFRAMES",
+                        help="motion storages of the long case (AUTO, KEYFRAMES, SAMPLES)")
     parser.add_argument("--body", default="NONE", choices=("NONE", "DEFAULT"))
+    parser.add_argument("--joint-confidence", action="store_true", help="captures with joint_confidence")
     parser.add_argument("--insert-frames", type=int, default=0,
                         help="frames of the keyframe_insert reference (0: skip it)")
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        kind, path, option, *traced = args.child
-        result = (_child_import(path, option, bool(traced)) if kind == "import"
+        kind, path, option, *rest = args.child
+        result = (_child_import(path, option, rest[0], len(rest) > 1) if kind == "import"
                   else _child_keyframe_insert(path, int(option)))
         print(json.dumps(result))
         return 0
 
     folder = Path(tempfile.mkdtemp(prefix="wholebody_bench_captures_"))
-    cases = [(int(p), args.frames) for p in args.people.split(",") if p]
+    cases = [(int(p), args.frames, "AUTO") for p in args.people.split(",") if p]
     if args.long:
-        cases.append((1, args.long))
-    print(f"body {args.body}; best of {args.repeat}; RSS beyond the RSS before the import (MB)")
-    print(f"{'people x frames':<18}{'keys':>12}{'import s':>10}{'ms/person':>11}{'keys/s':>12}"
+        cases += [(1, args.long, storage) for storage in args.long_storage.split(",") if storage]
+    print(f"body {args.body}; joint confidence {'yes' if args.joint_confidence else 'no'}; best of "
+          f"{args.repeat}; RSS beyond the RSS before the import (MB)")
+    print(f"{'people x frames':<18}{'storage':>10}{'keys':>12}{'import s':>10}{'ms/person':>11}{'keys/s':>12}"
           f"{'peak':>8}{'kept':>8}{'numpy':>7}")
-    for people, frames in cases:
+    for people, frames, storage in cases:
         path = folder / f"bench_{people}x{frames}.capture.npz"
-        valid = _write_capture(path, people, frames)
-        keys = valid * (55 * 4 + 3 + 1)
-        runs = [_run_child("import", str(path), args.body) for _ in range(args.repeat)]
+        valid = _write_capture(path, people, frames, args.joint_confidence)
+        keys = valid * (55 * 4 + 3 + 1 + (55 if args.joint_confidence else 0))
+        runs = [_run_child("import", str(path), args.body, storage) for _ in range(args.repeat)]
         best = min(runs, key=lambda r: r["seconds"])
-        traced = _run_child("import", str(path), args.body, "traced")
-        print(f"{people:>5} x {frames:<10,}{keys:>12,}{best['seconds']:>10.2f}"
+        traced = _run_child("import", str(path), args.body, storage, "traced")
+        print(f"{people:>5} x {frames:<10,}{storage:>10}{keys:>12,}{best['seconds']:>10.2f}"
               f"{1000 * best['seconds'] / people:>11.1f}{keys / best['seconds']:>12,.0f}"
               f"{best['peak_delta_mb']:>8.0f}{best['kept_mb']:>8.0f}{traced['traced_mb']:>7.0f}")
         path.unlink()
