@@ -110,9 +110,23 @@ def bone_quats_wxyz(full_pose_rotvec: np.ndarray, frames_model: np.ndarray) -> n
     Returns:
         (T, 55, 4) scalar-first quaternions, sign-continuous over T.
     """
-    quat = rotvec_to_quat_wxyz(full_pose_rotvec)
-    quat[:, 0] = quat_multiply_wxyz(PELVIS_FIX_QUAT_WXYZ, quat[:, 0])
-    frame_quat = rotmat_to_quat_wxyz(frames_model)                        # (55, 4)
+    return np.stack([joint_quats_wxyz(full_pose_rotvec[:, j], frames_model[j], j)
+                     for j in range(full_pose_rotvec.shape[1])], axis=1)
+
+
+def joint_quats_wxyz(rotvec: np.ndarray, frame_model: np.ndarray, joint: int) -> np.ndarray:
+    """One bone's ``rotation_quaternion`` keys (column ``joint`` of :func:`bone_quats_wxyz`).
+
+    Args:
+        rotvec: (T, 3) the joint's axis-angle (``global_orient`` for joint 0).
+        frame_model: (3, 3) the bone's rest frame N_j.
+    Returns:
+        (T, 4) scalar-first quaternions, sign-continuous over T.
+    """
+    quat = rotvec_to_quat_wxyz(rotvec)
+    if joint == 0:
+        quat = quat_multiply_wxyz(PELVIS_FIX_QUAT_WXYZ, quat)
+    frame_quat = rotmat_to_quat_wxyz(frame_model)                          # (4,)
     quat = quat_multiply_wxyz(quat_multiply_wxyz(quat_conjugate_wxyz(frame_quat), quat), frame_quat)
     return make_quat_continuous(quat)
 

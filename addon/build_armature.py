@@ -8,6 +8,7 @@ import numpy as np
 from mathutils import Matrix
 
 from ..wholebody_core.capture_format import Capture
+from ..wholebody_core.maths.kinematics import pose_part_of_joint
 from ..wholebody_core.skeleton import JOINT_NAMES, NUM_JOINTS, PARENTS
 from . import axis_conversion, bone_frames, joint_confidence, visibility
 from .anim_keys import ObjectActionWriter
@@ -106,41 +107,23 @@ def capture_frame_numbers(frame_indices: np.ndarray) -> np.ndarray:
     return np.asarray(frame_indices, dtype=np.float64) + 1.0
 
 
-_FRAME_CHUNK = 4096
+def joint_quats_of_person(capture: Capture, person: int, valid: np.ndarray, frames_model: np.ndarray,
+                          joint: int) -> np.ndarray:
+    """One bone's ``rotation_quaternion`` keys on the valid frames, sign-continuous over time.
 
-
-def bone_quats_of_person(capture: Capture, person: int, valid: np.ndarray,
-                         frames_model: np.ndarray) -> np.ndarray:
-    """Every bone's ``rotation_quaternion`` keys on the valid frames, sign-continuous over time.
-
-    Computed in chunks of frames (the float64 maths of 100,000 frames at once
-    took about 650 MB); each chunk's signs continue the previous chunk's.
+    One joint at a time, so an import holds a single bone's keys in numpy (3 MB at
+    100,000 frames) rather than every bone's (88 MB) while Blender builds its curves.
 
     Args:
         frames_model: (55, 3, 3) the bones' rest frames (``bone_frames.RestLayout.frames``).
     Returns:
-        (N, 55, 4) float32, N = valid.sum().
+        (N, 4) float32, N = valid.sum().
     """
-    index = np.flatnonzero(valid)
-    quats = np.empty((len(index), NUM_JOINTS, 4), dtype=np.float32)
-    previous = None
-    for start in range(0, len(index), _FRAME_CHUNK):
-        t = index[start:start + _FRAME_CHUNK]
-        full_pose = np.concatenate([
-            capture.global_orient[person, t][:, None],
-            capture.body_pose[person, t],
-            capture.jaw_pose[person, t][:, None],
-            capture.leye_pose[person, t][:, None],
-            capture.reye_pose[person, t][:, None],
-            capture.left_hand_pose[person, t],
-            capture.right_hand_pose[person, t],
-        ], axis=1)                                                       # (n, 55, 3)
-        chunk = axis_conversion.bone_quats_wxyz(full_pose, frames_model)  # (n, 55, 4)
-        if previous is not None:
-            chunk[:, np.sum(chunk[0] * previous, axis=-1) < 0.0] *= -1.0
-        previous = chunk[-1]
-        quats[start:start + len(t)] = chunk
-    return quats
+    part, row = pose_part_of_joint(joint)
+    rotvecs = getattr(capture, part)[person][valid]
+    rotvecs = rotvecs if row is None else rotvecs[:, row]
+    return axis_conversion.joint_quats_wxyz(rotvecs.astype(np.float64), frames_model[joint],
+                                            joint).astype(np.float32)
 
 
 def write_person_action(obj: bpy.types.Object, action_name: str, capture: Capture,
@@ -160,7 +143,6 @@ def write_person_action(obj: bpy.types.Object, action_name: str, capture: Captur
     frames = all_frames[valid]
     hold = visibility.holds_before_gap(valid)
     frames_model = bone_frames.rest_layout(capture.rest_joints[person].astype(np.float64)).frames
-    quats = bone_quats_of_person(capture, person, valid, frames_model)   # (N, 55, 4) float32
     locations = axis_conversion.pelvis_locations(
         capture.root_position[person][valid], capture.rest_joints[person, 0], frames_model[0])
 
@@ -172,11 +154,12 @@ def write_person_action(obj: bpy.types.Object, action_name: str, capture: Captur
         path = f'pose.bones["{joint_name}"]'
         if j == 0:
             writer.write(path + ".location", frames, locations, joint_name, constant_keys=hold)
+        quats = joint_quats_of_person(capture, person, valid, frames_model, j)    # (N, 4)
         if key_unsure_joints:
-            writer.write(path + ".rotation_quaternion", frames, quats[:, j], joint_name, constant_keys=hold)
+            writer.write(path + ".rotation_quaternion", frames, quats, joint_name, constant_keys=hold)
             continue
         keyed = valid & (confidence[:, j] >= joint_confidence.SURE)
-        writer.write(path + ".rotation_quaternion", all_frames[keyed], quats[keyed[valid], j], joint_name,
+        writer.write(path + ".rotation_quaternion", all_frames[keyed], quats[keyed[valid]], joint_name,
                      constant_keys=joint_confidence.holds_before_missing(keyed, valid))
     writer.write(f'["{CONFIDENCE_PROPERTY}"]', frames,
                  capture.confidence[person][valid][:, None], "Capture", constant_keys=hold)

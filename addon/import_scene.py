@@ -112,7 +112,9 @@ def _set_scene_settings(scene: bpy.types.Scene, camera: bpy.types.Object, captur
         if new_range != old_range:
             changes.append(f"frame range {new_range[0]}-{new_range[1]}")
         if first:
-            scene.frame_set(first_frame)
+            # not frame_set: that evaluates the scene now, making the depsgraph's copy of every new
+            # action while the capture's arrays are still held; Blender evaluates after the import
+            scene.frame_current = first_frame
     if capture.fps > 0:
         fps = max(1, int(round(capture.fps)))
         scene_fps = scene.render.fps / scene.render.fps_base

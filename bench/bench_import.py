@@ -95,6 +95,7 @@ def _child_import(path: str, body: str, storage: str, traced: bool) -> dict:
         tracemalloc.start()
     start = time.perf_counter()
     result = bpy.ops.wholebody.import_capture(filepath=path, body=body, motion_storage=storage)
+    bpy.context.view_layer.update()    # the depsgraph's evaluated copy of the actions, as the UI would make
     seconds = time.perf_counter() - start
     peak_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     traced_peak = tracemalloc.get_traced_memory()[1] / 2**20 if traced else float("nan")

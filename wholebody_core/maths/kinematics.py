@@ -36,17 +36,23 @@ def full_pose_rotvec(
     )
 
 
+# The SMPL-X pose parts in joint order: (capture field, first joint, joints; 1 = a (..., 3) part)
+POSE_PARTS = (("global_orient", 0, 1), ("body_pose", 1, 21), ("jaw_pose", 22, 1), ("leye_pose", 23, 1),
+              ("reye_pose", 24, 1), ("left_hand_pose", 25, 15), ("right_hand_pose", 40, 15))
+
+
+def pose_part_of_joint(joint: int) -> tuple[str, int | None]:
+    """The pose part holding ``joint``'s axis-angle and its row in it (None: a single-joint part)."""
+    for name, first, count in POSE_PARTS:
+        if first <= joint < first + count:
+            return name, (None if count == 1 else joint - first)
+    raise IndexError(f"SMPL-X has no joint {joint}")
+
+
 def split_full_pose(full_pose: np.ndarray) -> dict[str, np.ndarray]:
     """Inverse of :func:`full_pose_rotvec`: (..., 55, 3) -> the named parts."""
-    return {
-        "global_orient": full_pose[..., 0, :],
-        "body_pose": full_pose[..., 1:22, :],
-        "jaw_pose": full_pose[..., 22, :],
-        "leye_pose": full_pose[..., 23, :],
-        "reye_pose": full_pose[..., 24, :],
-        "left_hand_pose": full_pose[..., 25:40, :],
-        "right_hand_pose": full_pose[..., 40:55, :],
-    }
+    return {name: full_pose[..., first, :] if count == 1 else full_pose[..., first:first + count, :]
+            for name, first, count in POSE_PARTS}
 
 
 def forward_kinematics(
