@@ -26,7 +26,7 @@ from wholebody_core.landmarks.people import (
     count_visible_in_image, head_matches, intersection_over_smaller, is_duplicate, proportions_possible,
     unseen_outside_image,
 )
-from wholebody_core.landmarks.roi import RotatedRect, rect_bbox_xyxy
+from wholebody_core.maths.rotated_rect import RotatedRect, rect_bbox_xyxy
 from wholebody_core.landmarks.types import FaceObservation, HandObservation, PersonObservation
 from wholebody_core.models.registry import create_detector, register_landmark_backend
 from wholebody_core.tracking.appearance import appearance_descriptor, blend_descriptor

@@ -30,9 +30,9 @@ import math
 import cv2
 import numpy as np
 
-from wholebody_core.landmarks.roi import (
-    RotatedRect, crop_image, crop_to_crop_matrix, crop_to_image, rect_from_alignment_points, rotate_xy,
-    transform_rect,
+from wholebody_core.landmarks.roi import crop_image
+from wholebody_core.maths.rotated_rect import (
+    RotatedRect, crop_to_crop_matrix, crop_to_image, rect_from_alignment_points, rotate_xy, transform_rect,
 )
 from wholebody_core.models.assets import model_path
 from wholebody_core.models.tflite_runner import TfliteModel

@@ -28,9 +28,9 @@ import time
 
 import numpy as np
 
-from wholebody_core.landmarks.roi import (
-    RotatedRect, crop_image, crop_to_image, rect_from_points_bbox, rotate_xy, rotation_from_points,
-    transform_rect,
+from wholebody_core.landmarks.roi import crop_image
+from wholebody_core.maths.rotated_rect import (
+    RotatedRect, crop_to_image, rect_from_points_bbox, rotate_xy, rotation_from_points, transform_rect,
 )
 from wholebody_core.models.assets import model_path
 from wholebody_core.models.tflite_runner import TfliteModel

@@ -12,7 +12,7 @@ import numpy as np
 from wholebody_core.detection.nms import iou_xyxy
 from wholebody_core.detection.types import PersonDetection
 from wholebody_core.landmarks.body import BodyLandmarks
-from wholebody_core.landmarks.roi import image_to_crop
+from wholebody_core.maths.rotated_rect import image_to_crop
 from wholebody_core.tracking.appearance import appearance_part_distances
 
 # shoulders, elbows, wrists, hips, knees, ankles

@@ -7,7 +7,7 @@ import numpy as np
 
 from wholebody_core.landmarks.backend import LandmarkOptions
 from wholebody_core.landmarks.body import BodyLandmarks
-from wholebody_core.landmarks.roi import RotatedRect
+from wholebody_core.maths.rotated_rect import RotatedRect
 from wholebody_core.models import create_landmark_backend
 from wholebody_core.tracking.appearance import appearance_descriptor
 

@@ -8,7 +8,7 @@ from wholebody_core.landmarks.body import BodyLandmarks
 from wholebody_core.landmarks.people import (
     body_bbox_xyxy, continues_track, head_matches, intersection_over_smaller, is_duplicate, stitched_from_others,
 )
-from wholebody_core.landmarks.roi import RotatedRect
+from wholebody_core.maths.rotated_rect import RotatedRect
 
 
 def standing(x: float, top: float, height: float, presence: float = 1.0) -> BodyLandmarks:
@@ -78,7 +78,7 @@ def test_head_matches_tolerance_in_head_box_sides():
 
 def with_mask(body: BodyLandmarks, size: int = 64) -> BodyLandmarks:
     """The body with a segmentation mask covering its own box (logits > 0 inside)."""
-    from wholebody_core.landmarks.roi import image_to_crop
+    from wholebody_core.maths.rotated_rect import image_to_crop
 
     box = body_bbox_xyxy(body.points_px)
     lo, hi = image_to_crop(body.roi, box[:2] - 2), image_to_crop(body.roi, box[2:] + 2)
