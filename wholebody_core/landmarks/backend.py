@@ -20,14 +20,16 @@ from wholebody_core.landmarks.body import BodyLandmarker, BodyLandmarks
 from wholebody_core.landmarks.face import (
     BODY_FACE_SCALES, FACE_FLAG_THRESHOLD, FaceLandmarker, FaceLandmarks, face_roi_from_body,
 )
-from wholebody_core.landmarks.hands import BODY_HAND_POINTS, HandLandmarker
+from wholebody_core.landmarks.hands import HandLandmarker
 from wholebody_core.landmarks.people import (
     MIN_BODY_TO_CROP, MIN_VISIBLE_LANDMARKS, body_bbox_xyxy, continues_track,
     count_visible_in_image, head_matches, intersection_over_smaller, is_duplicate, proportions_possible,
     unseen_outside_image,
 )
 from wholebody_core.maths.rotated_rect import RotatedRect, rect_bbox_xyxy
-from wholebody_core.landmarks.types import FaceObservation, HandObservation, PersonObservation
+from wholebody_core.landmarks.types import (
+    BODY_HAND_POINTS, NOSE, FaceObservation, HandObservation, PersonObservation,
+)
 from wholebody_core.models.registry import create_detector, register_landmark_backend
 from wholebody_core.tracking.appearance import appearance_descriptor, blend_descriptor
 
@@ -136,7 +138,7 @@ class MediapipeTfliteBackend:
             cy = (det.bbox_xyxy[1] + det.bbox_xyxy[3]) / 2
             radius = max(det.bbox_xyxy[2] - det.bbox_xyxy[0], det.bbox_xyxy[3] - det.bbox_xyxy[1])
             for body, _, _ in accepted:
-                nose = body.points_px[0]
+                nose = body.points_px[NOSE]
                 if np.hypot(nose[0] - cx, nose[1] - cy) < max(radius, 1.0):
                     return True
             return False
@@ -279,7 +281,7 @@ class MediapipeTfliteBackend:
         if prev_pts is not None:
             # last frame's mesh must still sit on this body's face
             width = float(np.ptp(prev_pts[:, 0])) + 1.0
-            if np.linalg.norm(prev_pts.mean(axis=0) - body.points_px[0]) > width:
+            if np.linalg.norm(prev_pts.mean(axis=0) - body.points_px[NOSE]) > width:
                 prev_pts = None
         face: FaceLandmarks = self.face(image_rgb, body.points_px, prev_pts,
                                         tries=1 if tracked else len(BODY_FACE_SCALES))

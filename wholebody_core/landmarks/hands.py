@@ -35,8 +35,6 @@ from wholebody_core.models.tflite_runner import TfliteModel
 
 RECROP_SIZE = 256
 HAND_SIZE = 224
-# body landmark indices (wrist, pinky, index) of each hand, the person's own sides
-BODY_HAND_POINTS = {"left": (15, 17, 19), "right": (16, 18, 20)}
 
 
 @dataclasses.dataclass

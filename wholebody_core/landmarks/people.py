@@ -12,16 +12,19 @@ import numpy as np
 from wholebody_core.detection.nms import iou_xyxy
 from wholebody_core.detection.types import PersonDetection
 from wholebody_core.landmarks.body import BodyLandmarks
+from wholebody_core.landmarks.types import (
+    ANKLES, BODY_FACE_POINTS, BODY_INDEX, ELBOWS, HIPS, KNEES, NOSE, SHOULDERS, WRISTS,
+)
 from wholebody_core.maths.rotated_rect import image_to_crop
 from wholebody_core.tracking.appearance import appearance_part_distances
 
 # shoulders, elbows, wrists, hips, knees, ankles
-MAIN_JOINTS = np.array([11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28])
+MAIN_JOINTS = np.array(SHOULDERS + ELBOWS + WRISTS + HIPS + KNEES + ANKLES)
 DUPLICATE_JOINT_DISTANCE = 0.1  # median main-joint distance / body box height
 # A body crop's side is ~1.3x the person's height (BlazePose's ROI); a result much
 # smaller than its crop is a body part read as a person.
 MIN_BODY_TO_CROP = 0.35
-HEAD_AND_SHOULDERS = np.array([0, 11, 12])
+HEAD_AND_SHOULDERS = np.array((NOSE,) + SHOULDERS)
 # A person must show this many landmarks (visibility > 0.5, inside the image);
 # hallucinations on floors and walls score ~0, real people 15-33 (measured on renders).
 MIN_VISIBLE_LANDMARKS = 6
@@ -114,7 +117,7 @@ def is_duplicate(body: BodyLandmarks, bbox: np.ndarray, accepted: list[tuple[Bod
         # a second skeleton inside the first one: with the head in the same place,
         # or wholly inside and less sure (a person hidden that much is lost anyway)
         smaller = min(bbox[3] - bbox[1], other_box[3] - other_box[1])
-        nose_gap = np.linalg.norm(body.points_px[0] - other.points_px[0])
+        nose_gap = np.linalg.norm(body.points_px[NOSE] - other.points_px[NOSE])
         inside = intersection_over_smaller(bbox, other_box)
         if inside > 0.7 and nose_gap < DUPLICATE_JOINT_DISTANCE * 1.5 * smaller:
             return True
@@ -162,7 +165,7 @@ def head_matches(det: PersonDetection, body: BodyLandmarks, box_sides: float = 1
     cx = (det.bbox_xyxy[0] + det.bbox_xyxy[2]) / 2
     cy = (det.bbox_xyxy[1] + det.bbox_xyxy[3]) / 2
     side = max(det.bbox_xyxy[2] - det.bbox_xyxy[0], det.bbox_xyxy[3] - det.bbox_xyxy[1], 1.0)
-    return bool(np.hypot(body.points_px[0, 0] - cx, body.points_px[0, 1] - cy) < box_sides * side)
+    return bool(np.hypot(body.points_px[NOSE, 0] - cx, body.points_px[NOSE, 1] - cy) < box_sides * side)
 
 
 # -- physical evidence (issue 10: people made up from spectators' heads) ---------
@@ -172,15 +175,15 @@ def head_matches(det: PersonDetection, body: BodyLandmarks, box_sides: float = 1
 # Segment lengths as a share of stature (Drillis & Contini's segment proportions):
 # (landmark a, landmark b, length / stature). A segment seen at any angle looks at
 # most this long (foreshortening only shortens).
-BODY_SEGMENTS = (
-    (11, 13, 0.186), (12, 14, 0.186),    # upper arms
-    (13, 15, 0.146), (14, 16, 0.146),    # forearms
-    (23, 25, 0.245), (24, 26, 0.245),    # thighs
-    (25, 27, 0.246), (26, 28, 0.246),    # shanks
-    (11, 12, 0.259), (23, 24, 0.191),    # shoulder and hip breadth
-    (11, 23, 0.30), (12, 24, 0.30),      # trunk sides
-)
-FACE_POINTS = np.arange(11)  # nose, eyes, ears, mouth corners
+BODY_SEGMENTS = tuple((BODY_INDEX[a], BODY_INDEX[b], share) for a, b, share in (
+    ("left_shoulder", "left_elbow", 0.186), ("right_shoulder", "right_elbow", 0.186),  # upper arms
+    ("left_elbow", "left_wrist", 0.146), ("right_elbow", "right_wrist", 0.146),        # forearms
+    ("left_hip", "left_knee", 0.245), ("right_hip", "right_knee", 0.245),              # thighs
+    ("left_knee", "left_ankle", 0.246), ("right_knee", "right_ankle", 0.246),          # shanks
+    ("left_shoulder", "right_shoulder", 0.259), ("left_hip", "right_hip", 0.191),      # shoulder and hip breadth
+    ("left_shoulder", "left_hip", 0.30), ("right_shoulder", "right_hip", 0.30),        # trunk sides
+))
+FACE_POINTS = np.array(BODY_FACE_POINTS)  # nose, eyes, ears, mouth corners
 # Stature in face spans (the largest distance between two face points): an adult's
 # ear to ear is ~1/12 of stature, ear to nose tip (a profile) ~1/16; BlazePose's
 # face points sit a little inside those (renders in profile: up to 25-31 spans,

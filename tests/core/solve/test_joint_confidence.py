@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from wholebody_core.landmarks.types import BODY_LANDMARK_NAMES
+from wholebody_core.landmarks.types import BODY_INDEX, BODY_LANDMARK_NAMES
 from wholebody_core.maths.kinematics import forward_kinematics
 from wholebody_core.maths.rotations import (axis_angle_rotmat, geodesic_angle, rotmat_to_rotvec,
                                             rotvec_to_rotmat)
@@ -17,7 +17,7 @@ from wholebody_core.skeleton import JOINT_INDEX, JOINT_NAMES, default_rest_joint
 from wholebody_core.solve.confidence import (JOINT_EVIDENCE, edge_scores, inside_silhouette, joint_confidence,
                                              landmark_scores)
 from wholebody_core.solve.hold import NEUTRAL_ROTVEC, hold_unsure
-from wholebody_core.solve.landmark_map import BODY_INDEX, body_landmark_rig
+from wholebody_core.solve.landmark_map import body_landmark_rig
 from wholebody_core.solve.synthetic import random_local_rotmat, synthetic_observations
 from wholebody_core.tracking.filters import FilterOptions, smooth_track
 
