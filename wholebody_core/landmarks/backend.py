@@ -22,7 +22,7 @@ from wholebody_core.landmarks.face import (
 )
 from wholebody_core.landmarks.hands import HandLandmarker
 from wholebody_core.landmarks.people import (
-    MIN_BODY_TO_CROP, MIN_VISIBLE_LANDMARKS, body_bbox_xyxy, continues_track,
+    MIN_BODY_TO_CROP, MIN_VISIBLE_LANDMARKS, body_bbox_xyxy,
     count_visible_in_image, head_matches, intersection_over_smaller, is_duplicate, proportions_possible,
     unseen_outside_image,
 )
@@ -32,6 +32,7 @@ from wholebody_core.landmarks.types import (
 )
 from wholebody_core.models.registry import create_detector, register_landmark_backend
 from wholebody_core.tracking.appearance import appearance_descriptor, blend_descriptor
+from wholebody_core.tracking.identity import APPEARANCE_UPDATE, continues_track
 
 logger = logging.getLogger(__name__)
 
@@ -42,9 +43,6 @@ logger = logging.getLogger(__name__)
 # under 1), another person's at 0.6-2.5 sides, and those were people already found
 # (dropped as duplicates before this test).
 HEAD_MATCH_SIDES = 2.5
-
-# weight of this frame's clothes in a followed person's running descriptor
-RUNNING_APPEARANCE_UPDATE = 0.3
 
 # which of the face mesh's eyes is the person's own left (checked on renders)
 OWN_LEFT_EYE_IS_FLIPPED = True
@@ -163,7 +161,7 @@ class MediapipeTfliteBackend:
         now = self._appearance(image_rgb, body)
         if tracked is None or tracked.appearance is None:
             return now
-        return blend_descriptor(tracked.appearance, now, RUNNING_APPEARANCE_UPDATE)
+        return blend_descriptor(tracked.appearance, now, APPEARANCE_UPDATE)
 
     def _try_roi(self, image_rgb, roi: RotatedRect, accepted, occluders=None,
                  det: PersonDetection | None = None,

@@ -16,7 +16,6 @@ from wholebody_core.landmarks.types import (
     ANKLES, BODY_FACE_POINTS, BODY_INDEX, ELBOWS, HIPS, KNEES, NOSE, SHOULDERS, WRISTS,
 )
 from wholebody_core.maths.rotated_rect import image_to_crop
-from wholebody_core.tracking.appearance import appearance_part_distances
 
 # shoulders, elbows, wrists, hips, knees, ankles
 MAIN_JOINTS = np.array(SHOULDERS + ELBOWS + WRISTS + HIPS + KNEES + ANKLES)
@@ -124,39 +123,6 @@ def is_duplicate(body: BodyLandmarks, bbox: np.ndarray, accepted: list[tuple[Bod
         if inside > 0.9 and body.presence < other_score:
             return True
     return False
-
-
-# A tracked crop that comes back with a body this much taller or shorter than last
-# frame's, or in clothes this different (Bhattacharyya distances, tracking/appearance.py),
-# shows someone else or a skeleton mixing two people: walking people change size by a
-# few % a frame. Measured on the rendered crowd, crossing and walk_toward clips: the
-# mean over torso and legs of a person against their running descriptor was under 0.49
-# in 99 % of frames, another person's over 0.58 in 99 %; one part alone (a mixed
-# skeleton: one person's torso on another's legs) differed between consecutive frames
-# of the same person by under 0.61 in 99 %, while 95 % of two people's pairs differ by
-# more than 0.79 in some part.
-MAX_TRACKED_SIZE_RATIO = 1.5
-MAX_TRACKED_APPEARANCE_DISTANCE = 0.5
-MAX_TRACKED_PART_DISTANCE = 0.75
-
-
-def continues_track(previous_bbox: np.ndarray, previous_appearance: np.ndarray | None,
-                    bbox: np.ndarray, appearance: np.ndarray | None) -> bool:
-    """Whether a body found in a tracked person's crop is still that person: its box
-    height within ``MAX_TRACKED_SIZE_RATIO`` of last frame's and, where both frames
-    describe the clothes, its clothes within ``MAX_TRACKED_APPEARANCE_DISTANCE`` on
-    average and ``MAX_TRACKED_PART_DISTANCE`` in every part."""
-    height_before = max(float(previous_bbox[3] - previous_bbox[1]), 1.0)
-    height_now = max(float(bbox[3] - bbox[1]), 1.0)
-    if max(height_now / height_before, height_before / height_now) > MAX_TRACKED_SIZE_RATIO:
-        return False
-    if previous_appearance is None or appearance is None:
-        return True
-    parts = appearance_part_distances(previous_appearance[None], appearance[None])[0, 0]
-    if not np.isfinite(parts).any():
-        return True   # no part described in both frames: nothing to compare
-    return bool(np.nanmean(parts) <= MAX_TRACKED_APPEARANCE_DISTANCE
-                and np.nanmax(parts) <= MAX_TRACKED_PART_DISTANCE)
 
 
 def head_matches(det: PersonDetection, body: BodyLandmarks, box_sides: float = 1.0) -> bool:

@@ -36,6 +36,7 @@ from scipy.optimize import linear_sum_assignment
 
 from ..maths.boxes import box_area, box_iou
 from .appearance import appearance_distance, blend_descriptor
+from .identity import APPEARANCE_UPDATE, MAX_MATCH_APPEARANCE_DISTANCE, MAX_SIZE_RATIO
 
 logger = logging.getLogger(__name__)
 
@@ -57,19 +58,18 @@ class TrackerOptions:
     # Box height change |log(h_det / h_pred)| costs this much per unit, and a change by
     # more than a factor max_size_ratio is refused (the limit on the log widens like the
     # distance gate, per unseen frame): walking people change size by a few % a frame;
-    # a box twice as tall is someone else (or a skeleton mixing two people).
+    # a box twice as tall is someone else (or a skeleton mixing two people). The
+    # limit is the backend's too (tracking/identity.py).
     size_weight: float = 1.0
-    max_size_ratio: float = 1.5
+    max_size_ratio: float = MAX_SIZE_RATIO
     # Clothing colours (Bhattacharyya distance 0..1, tracking/appearance.py) of a
-    # detection against the track's running descriptor: on the rendered crowd, crossing
-    # and walk_toward clips the same person measured 0.20 (median), 0.49 (99th
-    # percentile); two different people 0.85 (median), 0.58 (1st percentile). A pair
-    # farther apart than max_appearance_distance is refused (a new track is better than
-    # a swapped one); below it, the distance adds to the cost.
+    # detection against the track's running descriptor (figures in tracking/identity.py).
+    # A pair farther apart than max_appearance_distance is refused (a new track is
+    # better than a swapped one); below it, the distance adds to the cost.
     appearance_weight: float = 1.0
-    max_appearance_distance: float = 0.55
+    max_appearance_distance: float = MAX_MATCH_APPEARANCE_DISTANCE
     appearance_unknown: float = 0.3       # distance assumed where either side has no descriptor
-    appearance_update: float = 0.3        # weight of a new descriptor in a track's running one
+    appearance_update: float = APPEARANCE_UPDATE  # weight of a new descriptor in a track's running one
 
 
 @dataclasses.dataclass
