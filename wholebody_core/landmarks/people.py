@@ -4,8 +4,11 @@ The same person is often found twice (the detector's full frame and tiles, last
 frame's crop); a crop can also come back with a limb read as a small person, or
 with the person in front instead of the one behind. These rules decide, from the
 landmarks, the boxes and the body model's segmentation, which results to keep.
+The people kept so far in a frame are :class:`Accepted` records.
 """
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 
@@ -13,8 +16,9 @@ from wholebody_core.detection.nms import iou_xyxy
 from wholebody_core.detection.types import PersonDetection
 from wholebody_core.landmarks.body import BodyLandmarks
 from wholebody_core.landmarks.types import (
-    ANKLES, BODY_FACE_POINTS, BODY_INDEX, ELBOWS, HIPS, KNEES, NOSE, SHOULDERS, WRISTS,
+    ANKLES, BODY_FACE_POINTS, BODY_INDEX, ELBOWS, HIPS, KNEES, NOSE, SHOULDERS, WRISTS, PersonObservation,
 )
+from wholebody_core.maths.boxes import box_centre, intersection_over_smaller
 from wholebody_core.maths.rotated_rect import image_to_crop
 
 # shoulders, elbows, wrists, hips, knees, ankles
@@ -31,6 +35,20 @@ MIN_VISIBLE_LANDMARKS = 6
 # their parts (the single-person rules below use 0.6 of all landmarks on one person;
 # several people together need a little more evidence).
 STITCHED_FRACTION = 0.7
+
+
+@dataclasses.dataclass(frozen=True)
+class Accepted:
+    """A person kept in this frame: the body found, its box, and where it came from."""
+
+    body: BodyLandmarks
+    bbox_xyxy: np.ndarray                     # (4,) float32 pixels: the tight box of the body landmarks
+    tracked: PersonObservation | None = None  # last frame's person whose crop found them; None: the detector
+
+    @property
+    def score(self) -> float:
+        """0..1 the body landmark model's presence."""
+        return self.body.presence
 
 
 def count_visible_in_image(body: BodyLandmarks, width: int, height: int) -> int:
@@ -65,33 +83,24 @@ def stitched_from_others(body: BodyLandmarks, others: list[BodyLandmarks]) -> bo
     return bool(on_others[seen].mean() >= STITCHED_FRACTION)
 
 
-def intersection_over_smaller(a: np.ndarray, b: np.ndarray) -> float:
-    """Overlap of two (4,) boxes divided by the smaller box's area."""
-    w = min(a[2], b[2]) - max(a[0], b[0])
-    h = min(a[3], b[3]) - max(a[1], b[1])
-    if w <= 0 or h <= 0:
-        return 0.0
-    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
-    return float(w * h / max(smaller, 1e-9))
-
-
 def body_bbox_xyxy(points_px: np.ndarray) -> np.ndarray:
     """(33, 2) -> (4,) tight box of the body landmarks (occluded ones included)."""
     return np.concatenate([points_px.min(axis=0), points_px.max(axis=0)]).astype(np.float32)
 
 
-def is_duplicate(body: BodyLandmarks, bbox: np.ndarray, accepted: list[tuple[BodyLandmarks, np.ndarray, float]],
+def is_duplicate(body: BodyLandmarks, bbox: np.ndarray, accepted: list[Accepted],
                  duplicate_iou: float = 0.8) -> bool:
-    """Whether ``body`` (its box ``bbox``) repeats, or is a part of, a person in
-    ``accepted`` (body, box, score) rather than someone else."""
+    """Whether ``body`` (its (4,) box ``bbox``, pixels) repeats, or is a part of, a
+    person in ``accepted`` rather than someone else."""
     if not accepted:
         return False
-    boxes = np.stack([a[1] for a in accepted])
+    boxes = np.stack([a.bbox_xyxy for a in accepted])
     if np.any(iou_xyxy(bbox, boxes) > duplicate_iou):
         return True
-    if stitched_from_others(body, [a[0] for a in accepted]):
+    if stitched_from_others(body, [a.body for a in accepted]):
         return True
-    for other, other_box, other_score in accepted:
+    for person in accepted:
+        other, other_box, other_score = person.body, person.bbox_xyxy, person.score
         scale = max(bbox[3] - bbox[1], other_box[3] - other_box[1], 1.0)
         d = np.linalg.norm(body.points_px[MAIN_JOINTS] - other.points_px[MAIN_JOINTS], axis=1)
         if np.median(d) < DUPLICATE_JOINT_DISTANCE * scale:
@@ -128,8 +137,7 @@ def is_duplicate(body: BodyLandmarks, bbox: np.ndarray, accepted: list[tuple[Bod
 def head_matches(det: PersonDetection, body: BodyLandmarks, box_sides: float = 1.0) -> bool:
     """The body's nose lies on the detector's head box: within ``box_sides`` box
     sides of its centre."""
-    cx = (det.bbox_xyxy[0] + det.bbox_xyxy[2]) / 2
-    cy = (det.bbox_xyxy[1] + det.bbox_xyxy[3]) / 2
+    cx, cy = box_centre(det.bbox_xyxy)
     side = max(det.bbox_xyxy[2] - det.bbox_xyxy[0], det.bbox_xyxy[3] - det.bbox_xyxy[1], 1.0)
     return bool(np.hypot(body.points_px[NOSE, 0] - cx, body.points_px[NOSE, 1] - cy) < box_sides * side)
 

@@ -34,7 +34,7 @@ import logging
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from ..maths.boxes import box_area, box_iou
+from ..maths.boxes import box_area, box_centre, box_iou
 from .appearance import appearance_distance, blend_descriptor
 from .identity import APPEARANCE_UPDATE, MAX_MATCH_APPEARANCE_DISTANCE, MAX_SIZE_RATIO
 
@@ -81,10 +81,6 @@ class _Track:
     last_frame: int
     num_hits: int = 1
     appearance: np.ndarray | None = None  # (D,) running clothing descriptor, None: none seen
-
-
-def _box_centre(boxes: np.ndarray) -> np.ndarray:
-    return 0.5 * (boxes[..., :2] + boxes[..., 2:])
 
 
 class Tracker:
@@ -181,14 +177,14 @@ class Tracker:
         opts = self.options
         steps = np.array([frame_number - t.last_frame for t in self._tracks], dtype=np.float64)
         pred_boxes = np.stack([t.box_xyxy + t.box_velocity * s for t, s in zip(self._tracks, steps)])
-        shift = _box_centre(pred_boxes) - _box_centre(np.stack([t.box_xyxy for t in self._tracks]))
+        shift = box_centre(pred_boxes) - box_centre(np.stack([t.box_xyxy for t in self._tracks]))
         iou = box_iou(pred_boxes, boxes)
 
         scale_pred = np.sqrt(np.maximum(box_area(pred_boxes), 1.0))
         scale_det = np.sqrt(np.maximum(box_area(boxes), 1.0))
         scale = 0.5 * (scale_pred[:, None] + scale_det[None, :])
         centre_dist = np.linalg.norm(
-            _box_centre(pred_boxes)[:, None, :] - _box_centre(boxes)[None, :, :], axis=-1
+            box_centre(pred_boxes)[:, None, :] - box_centre(boxes)[None, :, :], axis=-1
         )
         dist = centre_dist
         num_kp = keypoints.shape[1]

@@ -6,8 +6,9 @@ import numpy as np
 from wholebody_core.detection.types import PersonDetection
 from wholebody_core.landmarks.body import BodyLandmarks
 from wholebody_core.landmarks.people import (
-    body_bbox_xyxy, head_matches, intersection_over_smaller, is_duplicate, stitched_from_others,
+    Accepted, body_bbox_xyxy, head_matches, is_duplicate, stitched_from_others,
 )
+from wholebody_core.maths.boxes import intersection_over_smaller
 from wholebody_core.maths.rotated_rect import RotatedRect
 
 
@@ -29,7 +30,7 @@ def standing(x: float, top: float, height: float, presence: float = 1.0) -> Body
 
 
 def accepted_of(*bodies):
-    return [(b, body_bbox_xyxy(b.points_px), b.presence) for b in bodies]
+    return [Accepted(b, body_bbox_xyxy(b.points_px)) for b in bodies]
 
 
 def test_the_same_person_twice_is_a_duplicate():

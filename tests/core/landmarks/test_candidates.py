@@ -5,10 +5,9 @@ import gc
 
 import numpy as np
 
-from wholebody_core.landmarks.backend import LandmarkOptions
 from wholebody_core.landmarks.body import BodyLandmarks
+from wholebody_core.landmarks.candidates import body_appearance
 from wholebody_core.maths.rotated_rect import RotatedRect
-from wholebody_core.models import create_landmark_backend
 from wholebody_core.tracking.appearance import appearance_descriptor
 
 
@@ -36,7 +35,6 @@ def test_a_new_body_never_takes_a_freed_body_s_descriptor():
     """Within one frame, bodies are made and dropped (rejected crops); CPython reuses the
     ids of freed objects, so a descriptor cache keyed by ``id(body)`` gave a new body the
     clothes of a dead one, depending on memory layout."""
-    backend = create_landmark_backend("mediapipe-tflite", LandmarkOptions(hands=False, face=False))
     image = _striped_image()
     earlier_ids: set[int] = set()
     reused = 0
@@ -45,10 +43,10 @@ def test_a_new_body_never_takes_a_freed_body_s_descriptor():
         bodies = [_standing_body(float(40 + (37 * (i + round_)) % 560)) for i in range(30)]
         reused += sum(id(body) in earlier_ids for body in bodies)
         for body in bodies:
-            got = backend._appearance(image, body)
+            got = body_appearance(image, body)
             np.testing.assert_array_equal(got, appearance_descriptor(image, body.points_px),
                                           err_msg=f"round {round_}, body at x={body.points_px[0, 0]}")
-            np.testing.assert_array_equal(backend._appearance(image, body), got)  # computed once, kept
+            np.testing.assert_array_equal(body_appearance(image, body), got)  # computed once, kept
         earlier_ids |= {id(body) for body in bodies}
         del bodies, body
         gc.collect()
