@@ -11,7 +11,7 @@ import logging
 import math
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -24,13 +24,14 @@ from .maths import camera
 from .maths.kinematics import joints_in_camera, split_full_pose
 from .media import FrameRange, MediaInfo, iter_frames, probe
 from .network_backend.options import NetworkBackendOptions
-from .skeleton import NUM_JOINTS
+from .skeleton import JOINT_INDEX, NUM_JOINTS
+from .timing import StageClock
 
 log = logging.getLogger(__name__)
 
 SOLVE_CHUNK_FRAMES = 32
 REST_FIT_FRAMES = 30
-_LEFT_HIP, _RIGHT_HIP = 1, 2  # SMPL-X joint indices
+_PELVIS, _LEFT_HIP, _RIGHT_HIP = JOINT_INDEX["pelvis"], JOINT_INDEX["left_hip"], JOINT_INDEX["right_hip"]
 
 
 @dataclasses.dataclass
@@ -224,7 +225,7 @@ class _Solver:
             record = self.tracks[track_id]
             joints_rel = solved.joints_rel_cam[i]
             # The landmark origin is the mid-hip point; the capture's root is the pelvis joint.
-            pelvis_from_midhip = joints_rel[0] - 0.5 * (joints_rel[_LEFT_HIP] + joints_rel[_RIGHT_HIP])
+            pelvis_from_midhip = joints_rel[_PELVIS] - 0.5 * (joints_rel[_LEFT_HIP] + joints_rel[_RIGHT_HIP])
             record.frame_slots.append(slot)
             record.full_pose.append(solved.full_pose_rotvec[i])
             record.root.append(origin_cam + pelvis_from_midhip)
@@ -262,6 +263,9 @@ class _Solver:
             basis=self._body_model.expression_basis, regularisation=EXPRESSION_REGULARISATION)
 
 
+CAPTURE_STAGES = ("decode", "landmarks", "track", "depth", "solve", "filter")   # CaptureResult.stage_seconds
+
+
 def run_capture(
     input_path: str | Path,
     options: CaptureOptions,
@@ -269,11 +273,65 @@ def run_capture(
     should_cancel: Callable[[], bool] | None = None,
     media_info: MediaInfo | None = None,
 ) -> CaptureResult:
-    """Captures every person in an image or video. Raises CaptureError subclasses."""
-    from .models import create_landmark_backend
-    from .landmarks.backend import LandmarkOptions
-    from .tracking.filters import FilterOptions, smooth_track
+    """Captures every person in an image or video. Raises CaptureError subclasses.
+
+    The stages: check everything the user chose before anything heavy runs; build the
+    landmark backend, the tracker and the solver; per frame, people's landmarks ->
+    track ids -> root positions -> the solver (which solves in chunks of frames);
+    then the capture file's arrays (unsure joints held, tracks smoothed).
+    """
     from .tracking.tracker import Tracker, TrackerOptions
+
+    setup = _prepare(input_path, options, media_info)
+    backend = _landmark_backend(options, setup.uses_networks)
+    tracker = Tracker(TrackerOptions())
+    solver = _solver(options, setup)
+    clock = StageClock(CAPTURE_STAGES)
+    started = time.perf_counter()
+    source_frames: list[int] = []
+    people: list[PersonObservation] | None = None
+    for source_index, image_rgb in _decoded_frames(setup, options, clock, should_cancel):
+        slot = len(source_frames)
+        source_frames.append(source_index)
+        with clock("landmarks"):
+            people = _people_in_frame(backend, image_rgb, people, options.max_people)
+        if people:
+            with clock("track"):
+                ids = _track_ids(tracker, slot, people)
+            with clock("depth"):
+                origins_cam, size_scales = _root_positions(people, setup.intrinsics)
+            for person, track_id, origin_cam, size_scale in zip(people, ids, origins_cam, size_scales):
+                solver.add(slot, int(track_id), person, origin_cam, float(size_scale), image_rgb=image_rgb)
+        with clock("solve"):
+            if slot % SOLVE_CHUNK_FRAMES == SOLVE_CHUNK_FRAMES - 1:
+                solver.flush()
+        _report_progress(progress, slot + 1, setup.num_frames, time.perf_counter() - started)
+    with clock("solve"):
+        solver.flush()
+    if not source_frames:
+        raise InputError(f"{setup.info.path.name}: no frame could be decoded in the chosen range (truncated file?).")
+    with clock("filter"):
+        capture = _finished_capture(solver, source_frames, setup, options)
+    return CaptureResult(capture, clock.seconds, len(source_frames))
+
+
+@dataclasses.dataclass
+class _Setup:
+    """A run's input and models, resolved and checked before the first frame."""
+
+    info: MediaInfo
+    intrinsics: np.ndarray             # (3, 3) K, pixels
+    device: str                        # "cpu" | "cuda"
+    uses_networks: bool                # a network backend (backends.py) turns people into SMPL-X
+    body_model: _BodyModel | None      # the user's SMPL-X model; None: the built-in skeleton
+    num_frames: int                    # frames the range selects (the progress total)
+
+
+def _prepare(input_path: str | Path, options: CaptureOptions, media_info: MediaInfo | None) -> _Setup:
+    """Probes the input and checks every choice, in the order the user reads the errors:
+    options, focal, device, the network backends' checkpoints, the SMPL-X model, the
+    frame range."""
+    from .backends import get_backend
 
     info = media_info or probe(input_path)
     if options.max_people < 1:
@@ -284,8 +342,6 @@ def run_capture(
         raise InputError("--smoothing must be between 0 and 1.")
     intrinsics = resolve_intrinsics(info, options)
     device = resolve_device(options.device)
-    from .backends import get_backend
-
     uses_networks = get_backend(options.backend).uses_networks
     if uses_networks:   # missing checkpoints are reported before anything heavy runs
         from .network_backend.options import checkpoint_paths
@@ -293,92 +349,101 @@ def run_capture(
         checkpoint_paths(options.backend, options.networks or NetworkBackendOptions(), options.hands,
                          options.face, options.smplx_model)
     body_model = _load_body_model(options)
-    frame_indices = list(options.frame_range.indices(info.frame_count))
-    if not frame_indices:
+    num_frames = len(list(options.frame_range.indices(info.frame_count)))
+    if not num_frames:
         raise InputError(
             f"the frame range selects no frames (the input has {info.frame_count}); check --start/--end."
         )
-    # The network backends keep the built-in people (detection + body landmarks: boxes,
-    # keypoints, tracking); the networks replace its hand/face landmarks and the solve.
-    backend = create_landmark_backend("mediapipe-tflite" if uses_networks else options.backend, LandmarkOptions(
+    return _Setup(info, intrinsics, device, uses_networks, body_model, num_frames)
+
+
+def _landmark_backend(options: CaptureOptions, uses_networks: bool):
+    """The landmark backend. The network backends keep the built-in people (detection +
+    body landmarks: boxes, keypoints, tracking); the networks replace its hand/face
+    landmarks and the solve."""
+    from .landmarks.options import LandmarkOptions
+    from .models import create_landmark_backend
+
+    return create_landmark_backend("mediapipe-tflite" if uses_networks else options.backend, LandmarkOptions(
         max_people=options.max_people, hands=options.hands and not uses_networks,
         face=options.face and not uses_networks, num_threads=options.num_threads,
     ))
-    tracker = Tracker(TrackerOptions())
-    if uses_networks:
+
+
+def _solver(options: CaptureOptions, setup: _Setup):
+    """What turns people into SMPL-X: the networks' solver, or the landmark solve."""
+    if setup.uses_networks:
         from .network_backend.runner import NetworkSolver
 
-        solver = NetworkSolver(options.backend, body_model, options, intrinsics, device, _TrackRecord)
-    else:
-        solver = _Solver(body_model, options, intrinsics)
-    stages = {"decode": 0.0, "landmarks": 0.0, "track": 0.0, "depth": 0.0, "solve": 0.0, "filter": 0.0}
-    source_frames: list[int] = []
-    previous: list[PersonObservation] | None = None
-    started = time.perf_counter()
-    tick = started
-    frames = iter_frames(info, options.frame_range)
-    if uses_networks:   # decoding overlapped with inference
+        return NetworkSolver(options.backend, setup.body_model, options, setup.intrinsics, setup.device,
+                             _TrackRecord)
+    return _Solver(setup.body_model, options, setup.intrinsics)
+
+
+def _decoded_frames(setup: _Setup, options: CaptureOptions, clock: StageClock,
+                    should_cancel: Callable[[], bool] | None) -> Iterator[tuple[int, np.ndarray]]:
+    """(source frame index, (H, W, 3) uint8 RGB) of the chosen range, decoding timed;
+    cancelling is checked before each frame."""
+    frames = iter_frames(setup.info, options.frame_range)
+    if setup.uses_networks:   # decoding overlapped with inference
         from .network_backend.runner import prefetch
 
         frames = prefetch(frames)
     while True:
         if should_cancel is not None and should_cancel():
             raise CaptureCancelled("capture cancelled; no file was written.")
-        item = next(frames, None)
-        now = time.perf_counter()
-        stages["decode"] += now - tick
+        with clock("decode"):
+            item = next(frames, None)
         if item is None:
-            break
-        source_index, image_rgb = item
-        slot = len(source_frames)
-        source_frames.append(source_index)
-        observations = backend.process_frame(image_rgb, previous)
-        observations = sorted(observations, key=lambda o: -o.score)[: options.max_people]
-        previous = observations
-        t1 = time.perf_counter()
-        stages["landmarks"] += t1 - now
-        if observations:
-            boxes = np.stack([o.bbox_xyxy for o in observations])
-            body_2d = np.stack([o.body_2d for o in observations])
-            appearance = (np.stack([o.appearance for o in observations])
-                          if all(o.appearance is not None for o in observations) else None)
-            ids = tracker.update(slot, boxes, body_2d, np.array([o.score for o in observations]), appearance)
-            t2 = time.perf_counter()
-            body_3d = np.stack([o.body_3d for o in observations])
-            placed = root_depth.estimate_root_depth(boxes, body_3d, body_2d[..., :2], body_2d[..., 2], intrinsics)
-            pitch = root_depth.body_axis_pitch_deg(body_3d, body_2d[..., :2], intrinsics)
-            feet = root_depth.lowest_foot_points(placed.origin_cam, body_3d, root_depth.pitch_down_cam(pitch))
-            scales = root_depth.floor_scales(feet, pitch)
-            t3 = time.perf_counter()
-            for obs, track_id, origin, scale in zip(observations, ids, placed.origin_cam, scales):
-                solver.add(slot, int(track_id), obs, origin, float(scale), image_rgb=image_rgb)
-            stages["track"] += t2 - t1
-            stages["depth"] += t3 - t2
-        t4 = time.perf_counter()
-        if slot % SOLVE_CHUNK_FRAMES == SOLVE_CHUNK_FRAMES - 1:
-            solver.flush()
-        tick = time.perf_counter()
-        stages["solve"] += tick - t4
-        if progress is not None:
-            done = slot + 1
-            elapsed = tick - started
-            fps = done / elapsed if elapsed > 0 else 0.0
-            total = max(len(frame_indices), done)
-            progress(Progress(done, total, fps, (total - done) / fps if fps > 0 else 0.0))
-    t5 = time.perf_counter()
-    solver.flush()
-    stages["solve"] += time.perf_counter() - t5
-    if not source_frames:
-        raise InputError(f"{info.path.name}: no frame could be decoded in the chosen range (truncated file?).")
+            return
+        yield item
 
-    t6 = time.perf_counter()
-    capture = _assemble(
-        solver.tracks, source_frames, info, intrinsics, options,
-        backend_name=f"{options.backend} ({device})", smooth=smooth_track,
+
+def _people_in_frame(backend, image_rgb: np.ndarray, previous: list[PersonObservation] | None,
+                     max_people: int) -> list[PersonObservation]:
+    """This frame's people from the landmark backend, the most confident first, at most ``max_people``."""
+    people = backend.process_frame(image_rgb, previous)
+    return sorted(people, key=lambda o: -o.score)[:max_people]
+
+
+def _track_ids(tracker, slot: int, people: list[PersonObservation]) -> np.ndarray:
+    """(N,) int64 track ids of this frame's people (their boxes, keypoints and clothes)."""
+    appearance = (np.stack([o.appearance for o in people])
+                  if all(o.appearance is not None for o in people) else None)
+    return tracker.update(slot, np.stack([o.bbox_xyxy for o in people]), np.stack([o.body_2d for o in people]),
+                          np.array([o.score for o in people]), appearance)
+
+
+def _root_positions(people: list[PersonObservation], intrinsics: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each person's (N, 3) mid-hip in the camera frame (metres) and (N,) body-size factor
+    from the floor they share (NaN: no floor evidence); depth.py."""
+    boxes = np.stack([o.bbox_xyxy for o in people])
+    body_2d = np.stack([o.body_2d for o in people])
+    body_3d = np.stack([o.body_3d for o in people])
+    placed = root_depth.estimate_root_depth(boxes, body_3d, body_2d[..., :2], body_2d[..., 2], intrinsics)
+    pitch = root_depth.body_axis_pitch_deg(body_3d, body_2d[..., :2], intrinsics)
+    feet = root_depth.lowest_foot_points(placed.origin_cam, body_3d, root_depth.pitch_down_cam(pitch))
+    return placed.origin_cam, root_depth.floor_scales(feet, pitch)
+
+
+def _report_progress(progress: Callable[[Progress], None] | None, done: int, num_frames: int,
+                     elapsed_s: float) -> None:
+    if progress is None:
+        return
+    fps = done / elapsed_s if elapsed_s > 0 else 0.0
+    total = max(num_frames, done)
+    progress(Progress(done, total, fps, (total - done) / fps if fps > 0 else 0.0))
+
+
+def _finished_capture(solver, source_frames: list[int], setup: _Setup, options: CaptureOptions) -> Capture:
+    """The capture file's arrays from the solver's per-track records (hold, smoothing)."""
+    from .tracking.filters import FilterOptions, smooth_track
+
+    return _assemble(
+        solver.tracks, source_frames, setup.info, setup.intrinsics, options,
+        backend_name=f"{options.backend} ({setup.device})", smooth=smooth_track,
         filter_options=FilterOptions(strength=options.smoothing),
     )
-    stages["filter"] += time.perf_counter() - t6
-    return CaptureResult(capture, stages, len(source_frames))
 
 
 def _assemble(tracks, source_frames, info, intrinsics, options, *, backend_name, smooth, filter_options) -> Capture:

@@ -12,10 +12,7 @@ modules: ``candidates.py`` (which crops are tried, which bodies kept),
 """
 from __future__ import annotations
 
-import contextlib
 import logging
-import time
-from collections.abc import Iterator
 
 import numpy as np
 
@@ -33,30 +30,13 @@ from wholebody_core.landmarks.people import Accepted
 from wholebody_core.landmarks.schedule import DetectionSchedule
 from wholebody_core.landmarks.types import PersonObservation
 from wholebody_core.models.registry import create_detector, register_landmark_backend
+from wholebody_core.timing import StageClock
 
 __all__ = ["LandmarkOptions", "MediapipeTfliteBackend"]
 
 logger = logging.getLogger(__name__)
 
-
-class _StageClock:
-    """Milliseconds spent per stage of one frame."""
-
-    STAGES = ("detector", "pose", "hands", "face", "iris")
-
-    def __init__(self):
-        self.ms = dict.fromkeys(self.STAGES, 0.0)
-
-    @contextlib.contextmanager
-    def __call__(self, stage: str) -> Iterator[None]:
-        start = time.perf_counter()
-        yield
-        self.ms[stage] += (time.perf_counter() - start) * 1e3
-
-    def move(self, source: str, target: str, ms: float) -> None:
-        """Books ``ms`` of ``source``'s time to ``target`` (a model run inside another stage)."""
-        self.ms[source] -= ms
-        self.ms[target] += ms
+TIMED_STAGES = ("detector", "pose", "hands", "face", "iris")   # last_timings_ms's keys
 
 
 @register_landmark_backend("mediapipe-tflite")
@@ -90,7 +70,7 @@ class MediapipeTfliteBackend:
         image_rgb = np.ascontiguousarray(image_rgb)
         if image_rgb.ndim != 3 or image_rgb.shape[2] != 3 or image_rgb.dtype != np.uint8:
             raise InputError(f"expected an (H, W, 3) uint8 RGB image, got {image_rgb.dtype} {image_rgb.shape}.")
-        clock = _StageClock()
+        clock = StageClock(TIMED_STAGES)
         self.last_detector_ran = False
         first_frame = previous is None
         trier = CropTrier(self.body, image_rgb, self.options)
@@ -105,11 +85,11 @@ class MediapipeTfliteBackend:
             self.schedule.detector_skipped()
         self.schedule.forget_found(lambda lost: found_again(image_rgb, lost, accepted))
         people = [self._observe(image_rgb, person, clock) for person in accepted]
-        self.last_timings_ms = clock.ms
+        self.last_timings_ms = clock.milliseconds()
         self.last_body_runs = trier.runs
         return people
 
-    def _detect(self, trier: CropTrier, accepted: list[Accepted], clock: _StageClock, first_frame: bool,
+    def _detect(self, trier: CropTrier, accepted: list[Accepted], clock: StageClock, first_frame: bool,
                 num_followed: int) -> None:
         """One detector pass (the tiles the schedule picks), its new people added to ``accepted``."""
         image_rgb = trier.image_rgb
@@ -125,7 +105,7 @@ class MediapipeTfliteBackend:
         with clock("pose"):
             add_detected(trier, detections, accepted, self.options.max_people)
 
-    def _observe(self, image_rgb: np.ndarray, person: Accepted, clock: _StageClock) -> PersonObservation:
+    def _observe(self, image_rgb: np.ndarray, person: Accepted, clock: StageClock) -> PersonObservation:
         """The kept person's observation with their hands and face."""
         observation = body_observation(image_rgb, person)
         if self.hands is not None:
@@ -137,5 +117,5 @@ class MediapipeTfliteBackend:
                 observation.face = face_observation(
                     self.face, image_rgb, person.body, None if person.tracked is None else person.tracked.face,
                     self.options, tracked=person.tracked is not None)
-            clock.move("face", "iris", self.face.last_iris_ms)
+            clock.move("face", "iris", 1e-3 * self.face.last_iris_ms)
         return observation
