@@ -55,7 +55,8 @@ def body_appearance(image_rgb: np.ndarray, body: BodyLandmarks) -> np.ndarray:
 def running_appearance(image_rgb: np.ndarray, person: Accepted) -> np.ndarray:
     """The clothes of a person followed from last frame, averaged over the frames
     followed (steadier than one frame's, for small people above all); this frame's
-    alone for someone just found."""
+    alone for someone just found. (The tracker averages these again per track, on
+    purpose: tracking/identity.py.)"""
     now = body_appearance(image_rgb, person.body)
     if person.tracked is None or person.tracked.appearance is None:
         return now

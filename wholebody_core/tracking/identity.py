@@ -36,6 +36,13 @@ MAX_CROP_PART_DISTANCE = 0.75
 MAX_MATCH_APPEARANCE_DISTANCE = 0.55
 # Weight of a new frame's clothes in a person's running descriptor (an exponential
 # average: steadier than one frame's, for small people above all).
+# Two running descriptors use it, one inside the other: the landmark stage's, over the
+# frames a person's crop has followed them (landmarks/candidates.py, reset when the
+# detector finds them again), is what a PersonObservation carries, and the tracker
+# averages those again per track. Giving the average one owner (the tracker taking
+# the landmark stage's as is, the landmark stage handing over one frame's clothes,
+# or the tracker's average handed back to the crops) each cost the rendered crowd
+# clip an id switch (bench_accuracy, 2026-11-29), so both stay.
 APPEARANCE_UPDATE = 0.3
 
 

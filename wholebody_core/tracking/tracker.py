@@ -236,6 +236,8 @@ class Tracker:
         track.last_frame = frame_number
         track.num_hits += 1
         if appearance is not None and _described_or_none(appearance) is not None:
+            # the detection's descriptor is already the landmark stage's running one:
+            # averaged a second time here, on purpose (tracking/identity.py)
             track.appearance = (appearance.copy() if track.appearance is None
                                 else blend_descriptor(track.appearance, appearance, self.options.appearance_update))
 
