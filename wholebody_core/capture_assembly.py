@@ -37,8 +37,11 @@ class TrackRecord:
     betas: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(10))  # with the user's model
 
 
-def assemble_capture(tracks, source_frames, info, intrinsics, options, *, backend_name, smooth, filter_options) -> Capture:
-    """Turns the per-track records into the capture file's arrays."""
+def assemble_capture(tracks: dict[int, TrackRecord], source_frames: list[int], info, intrinsics: np.ndarray,
+                     options: CaptureOptions, *, backend_name: str, smooth, filter_options) -> Capture:
+    """Turns the per-track records into the capture file's arrays: ``tracks`` by track id,
+    ``source_frames`` the source index of each solved frame, ``intrinsics`` (3, 3) K;
+    ``smooth(full_pose, root, valid, fps, filter_options)`` smooths one track."""
     from .solve.hold import hold_unsure
     from .tracking.filters import smooth_vectors
 
