@@ -24,8 +24,7 @@ from .appearance import appearance_part_distances
 MAX_SIZE_RATIO = 1.5
 # A tracked crop that comes back with clothes farther than this from its person's
 # (mean over the parts both describe) shows someone else: between the same person's
-# 99th percentile (0.49) and another person's 1st (0.58), on the safe side for the
-# crop (a person dropped here is looked for again by the detector).
+# 99th percentile (0.49) and another person's 1st (0.58).
 MAX_CROP_APPEARANCE_DISTANCE = 0.5
 # ... and one part alone farther than this: a mixed skeleton (same person under 0.61
 # in 99 % of frames, 95 % of two people's pairs over 0.79 in some part).
