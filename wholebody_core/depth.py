@@ -15,6 +15,7 @@ import dataclasses
 
 import numpy as np
 
+from .landmarks.types import FOOT_POINTS, HIPS, SHOULDERS
 from .maths.camera import backproject
 
 A_REAL_M2 = 2.0 * 2.0
@@ -167,9 +168,6 @@ def _weighted_centre(keypoints_px: np.ndarray, weights: np.ndarray, bbox_xyxy: n
 # No roll: the floor normal lies in the camera's y-z plane.
 # Frames with one person say nothing; a track's factor is its median over frames.
 
-FOOT_LANDMARKS = (27, 28, 29, 30, 31, 32)   # BlazePose ankles, heels, foot indices
-SHOULDER_LANDMARKS = (11, 12)
-HIP_LANDMARKS = (23, 24)
 LEVEL_DOWN_CAM = np.array([0.0, 1.0, 0.0])
 MIN_CAMERA_HEIGHT_M = 0.2
 MAX_CAMERA_HEIGHT_M = 60.0
@@ -191,7 +189,7 @@ def lowest_foot_points(origin_cam: np.ndarray, body_3d: np.ndarray, down_cam: np
     """(N, 3) camera-frame foot contact points: the lowest foot landmark of each person
     along ``down_cam`` (3,) (default: the camera's y axis)."""
     down = LEVEL_DOWN_CAM if down_cam is None else np.asarray(down_cam, dtype=np.float64)
-    feet = origin_cam[:, None, :] + body_3d[:, list(FOOT_LANDMARKS)]
+    feet = origin_cam[:, None, :] + body_3d[:, list(FOOT_POINTS)]
     lowest = np.argmax(feet @ down, axis=1)
     return feet[np.arange(len(feet)), lowest]
 
@@ -229,8 +227,8 @@ def body_axis_pitch_deg(body_3d: np.ndarray, keypoints_px: np.ndarray, intrinsic
     if len(body_3d) == 0:
         return float("nan")
     keypoints_px = np.asarray(keypoints_px, dtype=np.float64)[..., :2]
-    torso = list(SHOULDER_LANDMARKS) + list(HIP_LANDMARKS)
-    axis = body_3d[:, list(HIP_LANDMARKS)].mean(axis=1) - body_3d[:, list(SHOULDER_LANDMARKS)].mean(axis=1)
+    torso = list(SHOULDERS) + list(HIPS)
+    axis = body_3d[:, list(HIPS)].mean(axis=1) - body_3d[:, list(SHOULDERS)].mean(axis=1)
     ray = np.arctan((keypoints_px[:, torso, 1].mean(axis=1) - intrinsics[1, 2]) / intrinsics[1, 1])
     axis_pitch = float(np.degrees(np.median(np.arctan2(axis[:, 2], axis[:, 1]) - ray)))
     pitch_2d, sigma_2d = vanishing_pitch_deg(keypoints_px, intrinsics)
@@ -255,8 +253,8 @@ def vanishing_pitch_deg(keypoints_px: np.ndarray, intrinsics: np.ndarray) -> tup
         pitch (M,) and sigma (M,) degrees, M <= N.
     """
     fy, cx, cy = intrinsics[1, 1], intrinsics[0, 2], intrinsics[1, 2]
-    top = np.asarray(keypoints_px, dtype=np.float64)[:, list(SHOULDER_LANDMARKS), :2].mean(axis=1)
-    bottom = np.asarray(keypoints_px, dtype=np.float64)[:, list(HIP_LANDMARKS), :2].mean(axis=1)
+    top = np.asarray(keypoints_px, dtype=np.float64)[:, list(SHOULDERS), :2].mean(axis=1)
+    bottom = np.asarray(keypoints_px, dtype=np.float64)[:, list(HIPS), :2].mean(axis=1)
     d = bottom - top
     length = np.linalg.norm(d, axis=1)
     ok = (length >= MIN_AXIS_PX) & (d[:, 1] > 0.0)

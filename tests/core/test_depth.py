@@ -1,6 +1,7 @@
 import numpy as np
 
 from wholebody_core import depth
+from wholebody_core.landmarks.types import FOOT_POINTS
 from wholebody_core.maths import camera
 from wholebody_core.skeleton import default_rest_joints
 
@@ -93,6 +94,6 @@ def test_floor_leaves_noisy_adults_alone_and_needs_two_people():
 
 def test_lowest_foot_point_is_the_lowest_foot_landmark():
     body = np.zeros((1, 33, 3))
-    body[0, depth.FOOT_LANDMARKS, 1] = [0.8, 0.85, 0.9, 0.88, 0.7, 0.95]
+    body[0, FOOT_POINTS, 1] = [0.8, 0.85, 0.9, 0.88, 0.7, 0.95]
     feet = depth.lowest_foot_points(np.array([[0.0, 0.1, 3.0]]), body)
     np.testing.assert_allclose(feet, [[0.0, 1.05, 3.0]])

@@ -48,8 +48,9 @@ import numpy as np
 from wholebody_core.detection.anchors import generate_anchors
 from wholebody_core.detection.nms import weighted_nms
 from wholebody_core.detection.types import DetectorOptions, PersonDetection
-from wholebody_core.landmarks.roi import (
-    RotatedRect, crop_image, crop_to_image, rect_bbox_xyxy, rect_from_alignment_points, transform_rect,
+from wholebody_core.landmarks.roi import crop_image
+from wholebody_core.maths.rotated_rect import (
+    RotatedRect, crop_to_image, rect_bbox_xyxy, rect_from_alignment_points, transform_rect,
 )
 from wholebody_core.models.assets import model_path
 from wholebody_core.models.registry import register_detector

@@ -14,7 +14,7 @@ import numpy as np
 
 from wholebody_core.detection.nms import weighted_nms
 from wholebody_core.detection.types import DetectorOptions, PersonDetection
-from wholebody_core.landmarks.roi import RotatedRect
+from wholebody_core.maths.rotated_rect import RotatedRect
 from wholebody_core.models.registry import register_detector
 
 

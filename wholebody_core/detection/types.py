@@ -5,7 +5,7 @@ import dataclasses
 
 import numpy as np
 
-from wholebody_core.landmarks.roi import RotatedRect
+from wholebody_core.maths.rotated_rect import RotatedRect
 
 
 @dataclasses.dataclass

@@ -30,9 +30,10 @@ import math
 import cv2
 import numpy as np
 
-from wholebody_core.landmarks.roi import (
-    RotatedRect, crop_image, crop_to_crop_matrix, crop_to_image, rect_from_alignment_points, rotate_xy,
-    transform_rect,
+from wholebody_core.landmarks.roi import crop_image
+from wholebody_core.landmarks.types import HIPS
+from wholebody_core.maths.rotated_rect import (
+    RotatedRect, crop_to_crop_matrix, crop_to_image, rect_from_alignment_points, rotate_xy, transform_rect,
 )
 from wholebody_core.models.assets import model_path
 from wholebody_core.models.tflite_runner import TfliteModel
@@ -40,7 +41,6 @@ from wholebody_core.models.tflite_runner import TfliteModel
 INPUT_SIZE = 256
 NUM_BODY = 33
 NUM_ALL = 39
-LEFT_HIP, RIGHT_HIP = 23, 24
 # Where a heatmap cell's weight sits, in cells: MediaPipe divides the cell index by
 # the heatmap size (0), the position the network was trained to. Cell centres (+0.5,
 # used here before issue 10) moved every refined landmark half a cell (2-4 px on a
@@ -113,7 +113,7 @@ def decode_body_outputs(landmarks_raw: np.ndarray, world_raw: np.ndarray, presen
         points_norm = refine_from_heatmap(points_norm, heatmap)
     points_px = crop_to_image(roi, points_norm)
     world = rotate_xy(world_raw.reshape(NUM_ALL, 3)[:NUM_BODY].astype(np.float64), roi.rotation)
-    world -= (world[LEFT_HIP] + world[RIGHT_HIP]) / 2.0
+    world -= (world[HIPS[0]] + world[HIPS[1]]) / 2.0
     return BodyLandmarks(
         roi=roi, presence=float(presence), points_px=points_px[:NUM_BODY],
         visibility=_sigmoid(lm[:NUM_BODY, 3]), world_cam=world,

@@ -28,17 +28,19 @@ import time
 
 import numpy as np
 
-from wholebody_core.landmarks.roi import (
-    RotatedRect, crop_image, crop_to_image, rect_from_points_bbox, rotate_xy, rotation_from_points,
-    transform_rect,
+from wholebody_core.landmarks.roi import crop_image
+from wholebody_core.landmarks.types import BODY_FACE_POINTS, BODY_INDEX, body_indices
+from wholebody_core.maths.rotated_rect import (
+    RotatedRect, crop_to_image, rect_from_points_bbox, rotate_xy, rotation_from_points, transform_rect,
 )
 from wholebody_core.models.assets import model_path
 from wholebody_core.models.tflite_runner import TfliteModel
 
 FACE_SIZE = 192
 IRIS_SIZE = 64
-BODY_FACE_POINTS = tuple(range(11))  # nose .. mouth_right in BlazePose order
-BODY_RIGHT_EYE, BODY_LEFT_EYE = 5, 2
+# the face points' own indices are BlazePose's (they start at the nose, 0)
+BODY_RIGHT_EYE, BODY_LEFT_EYE = BODY_INDEX["right_eye"], BODY_INDEX["left_eye"]
+BODY_MOUTH = body_indices("mouth_left", "mouth_right")
 # Face mesh eye corners: (start, end) for the ROI rotation; the first eye is fed to
 # the iris model as is, the second flipped. Own side established on renders.
 EYE_CORNERS_UNFLIPPED = (33, 133)
@@ -69,7 +71,7 @@ def face_roi_from_body(body_px: np.ndarray, scale: float = 1.3) -> RotatedRect:
     pts = np.asarray(body_px, dtype=np.float64)[list(BODY_FACE_POINTS)]
     raw = rect_from_points_bbox(pts, BODY_RIGHT_EYE, BODY_LEFT_EYE, 0.0)
     eyes_mid = (pts[BODY_RIGHT_EYE] + pts[BODY_LEFT_EYE]) / 2
-    mouth_mid = (pts[9] + pts[10]) / 2
+    mouth_mid = (pts[BODY_MOUTH[0]] + pts[BODY_MOUTH[1]]) / 2
     eye_gap = float(np.hypot(*(pts[BODY_LEFT_EYE] - pts[BODY_RIGHT_EYE])))
     eye_mouth = float(np.hypot(*(mouth_mid - eyes_mid)))
     rotation = raw.rotation

@@ -26,17 +26,15 @@ import math
 import numpy as np
 
 from wholebody_core.errors import InputError
-from wholebody_core.landmarks.roi import (
-    RotatedRect, crop_image, crop_to_image, rect_from_alignment_points, rotate_xy,
-    rotation_from_points, transform_rect,
+from wholebody_core.landmarks.roi import crop_image
+from wholebody_core.maths.rotated_rect import (
+    RotatedRect, crop_to_image, rect_from_alignment_points, rotate_xy, rotation_from_points, transform_rect,
 )
 from wholebody_core.models.assets import model_path
 from wholebody_core.models.tflite_runner import TfliteModel
 
 RECROP_SIZE = 256
 HAND_SIZE = 224
-# body landmark indices (wrist, pinky, index) of each hand, the person's own sides
-BODY_HAND_POINTS = {"left": (15, 17, 19), "right": (16, 18, 20)}
 
 
 @dataclasses.dataclass

@@ -4,24 +4,30 @@ The same person is often found twice (the detector's full frame and tiles, last
 frame's crop); a crop can also come back with a limb read as a small person, or
 with the person in front instead of the one behind. These rules decide, from the
 landmarks, the boxes and the body model's segmentation, which results to keep.
+The people kept so far in a frame are :class:`Accepted` records.
 """
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 
 from wholebody_core.detection.nms import iou_xyxy
 from wholebody_core.detection.types import PersonDetection
 from wholebody_core.landmarks.body import BodyLandmarks
-from wholebody_core.landmarks.roi import image_to_crop
-from wholebody_core.tracking.appearance import appearance_part_distances
+from wholebody_core.landmarks.types import (
+    ANKLES, BODY_FACE_POINTS, BODY_INDEX, ELBOWS, HIPS, KNEES, NOSE, SHOULDERS, WRISTS, PersonObservation,
+)
+from wholebody_core.maths.boxes import box_centre, intersection_over_smaller
+from wholebody_core.maths.rotated_rect import image_to_crop
 
 # shoulders, elbows, wrists, hips, knees, ankles
-MAIN_JOINTS = np.array([11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28])
+MAIN_JOINTS = np.array(SHOULDERS + ELBOWS + WRISTS + HIPS + KNEES + ANKLES)
 DUPLICATE_JOINT_DISTANCE = 0.1  # median main-joint distance / body box height
 # A body crop's side is ~1.3x the person's height (BlazePose's ROI); a result much
 # smaller than its crop is a body part read as a person.
 MIN_BODY_TO_CROP = 0.35
-HEAD_AND_SHOULDERS = np.array([0, 11, 12])
+HEAD_AND_SHOULDERS = np.array((NOSE,) + SHOULDERS)
 # A person must show this many landmarks (visibility > 0.5, inside the image);
 # hallucinations on floors and walls score ~0, real people 15-33 (measured on renders).
 MIN_VISIBLE_LANDMARKS = 6
@@ -29,6 +35,20 @@ MIN_VISIBLE_LANDMARKS = 6
 # their parts (the single-person rules below use 0.6 of all landmarks on one person;
 # several people together need a little more evidence).
 STITCHED_FRACTION = 0.7
+
+
+@dataclasses.dataclass(frozen=True)
+class Accepted:
+    """A person kept in this frame: the body found, its box, and where it came from."""
+
+    body: BodyLandmarks
+    bbox_xyxy: np.ndarray                     # (4,) float32 pixels: the tight box of the body landmarks
+    tracked: PersonObservation | None = None  # last frame's person whose crop found them; None: the detector
+
+    @property
+    def score(self) -> float:
+        """0..1 the body landmark model's presence."""
+        return self.body.presence
 
 
 def count_visible_in_image(body: BodyLandmarks, width: int, height: int) -> int:
@@ -63,33 +83,24 @@ def stitched_from_others(body: BodyLandmarks, others: list[BodyLandmarks]) -> bo
     return bool(on_others[seen].mean() >= STITCHED_FRACTION)
 
 
-def intersection_over_smaller(a: np.ndarray, b: np.ndarray) -> float:
-    """Overlap of two (4,) boxes divided by the smaller box's area."""
-    w = min(a[2], b[2]) - max(a[0], b[0])
-    h = min(a[3], b[3]) - max(a[1], b[1])
-    if w <= 0 or h <= 0:
-        return 0.0
-    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
-    return float(w * h / max(smaller, 1e-9))
-
-
 def body_bbox_xyxy(points_px: np.ndarray) -> np.ndarray:
     """(33, 2) -> (4,) tight box of the body landmarks (occluded ones included)."""
     return np.concatenate([points_px.min(axis=0), points_px.max(axis=0)]).astype(np.float32)
 
 
-def is_duplicate(body: BodyLandmarks, bbox: np.ndarray, accepted: list[tuple[BodyLandmarks, np.ndarray, float]],
+def is_duplicate(body: BodyLandmarks, bbox: np.ndarray, accepted: list[Accepted],
                  duplicate_iou: float = 0.8) -> bool:
-    """Whether ``body`` (its box ``bbox``) repeats, or is a part of, a person in
-    ``accepted`` (body, box, score) rather than someone else."""
+    """Whether ``body`` (its (4,) box ``bbox``, pixels) repeats, or is a part of, a
+    person in ``accepted`` rather than someone else."""
     if not accepted:
         return False
-    boxes = np.stack([a[1] for a in accepted])
+    boxes = np.stack([a.bbox_xyxy for a in accepted])
     if np.any(iou_xyxy(bbox, boxes) > duplicate_iou):
         return True
-    if stitched_from_others(body, [a[0] for a in accepted]):
+    if stitched_from_others(body, [a.body for a in accepted]):
         return True
-    for other, other_box, other_score in accepted:
+    for person in accepted:
+        other, other_box, other_score = person.body, person.bbox_xyxy, person.score
         scale = max(bbox[3] - bbox[1], other_box[3] - other_box[1], 1.0)
         d = np.linalg.norm(body.points_px[MAIN_JOINTS] - other.points_px[MAIN_JOINTS], axis=1)
         if np.median(d) < DUPLICATE_JOINT_DISTANCE * scale:
@@ -114,7 +125,7 @@ def is_duplicate(body: BodyLandmarks, bbox: np.ndarray, accepted: list[tuple[Bod
         # a second skeleton inside the first one: with the head in the same place,
         # or wholly inside and less sure (a person hidden that much is lost anyway)
         smaller = min(bbox[3] - bbox[1], other_box[3] - other_box[1])
-        nose_gap = np.linalg.norm(body.points_px[0] - other.points_px[0])
+        nose_gap = np.linalg.norm(body.points_px[NOSE] - other.points_px[NOSE])
         inside = intersection_over_smaller(bbox, other_box)
         if inside > 0.7 and nose_gap < DUPLICATE_JOINT_DISTANCE * 1.5 * smaller:
             return True
@@ -123,46 +134,12 @@ def is_duplicate(body: BodyLandmarks, bbox: np.ndarray, accepted: list[tuple[Bod
     return False
 
 
-# A tracked crop that comes back with a body this much taller or shorter than last
-# frame's, or in clothes this different (Bhattacharyya distances, tracking/appearance.py),
-# shows someone else or a skeleton mixing two people: walking people change size by a
-# few % a frame. Measured on the rendered crowd, crossing and walk_toward clips: the
-# mean over torso and legs of a person against their running descriptor was under 0.49
-# in 99 % of frames, another person's over 0.58 in 99 %; one part alone (a mixed
-# skeleton: one person's torso on another's legs) differed between consecutive frames
-# of the same person by under 0.61 in 99 %, while 95 % of two people's pairs differ by
-# more than 0.79 in some part.
-MAX_TRACKED_SIZE_RATIO = 1.5
-MAX_TRACKED_APPEARANCE_DISTANCE = 0.5
-MAX_TRACKED_PART_DISTANCE = 0.75
-
-
-def continues_track(previous_bbox: np.ndarray, previous_appearance: np.ndarray | None,
-                    bbox: np.ndarray, appearance: np.ndarray | None) -> bool:
-    """Whether a body found in a tracked person's crop is still that person: its box
-    height within ``MAX_TRACKED_SIZE_RATIO`` of last frame's and, where both frames
-    describe the clothes, its clothes within ``MAX_TRACKED_APPEARANCE_DISTANCE`` on
-    average and ``MAX_TRACKED_PART_DISTANCE`` in every part."""
-    height_before = max(float(previous_bbox[3] - previous_bbox[1]), 1.0)
-    height_now = max(float(bbox[3] - bbox[1]), 1.0)
-    if max(height_now / height_before, height_before / height_now) > MAX_TRACKED_SIZE_RATIO:
-        return False
-    if previous_appearance is None or appearance is None:
-        return True
-    parts = appearance_part_distances(previous_appearance[None], appearance[None])[0, 0]
-    if not np.isfinite(parts).any():
-        return True   # no part described in both frames: nothing to compare
-    return bool(np.nanmean(parts) <= MAX_TRACKED_APPEARANCE_DISTANCE
-                and np.nanmax(parts) <= MAX_TRACKED_PART_DISTANCE)
-
-
 def head_matches(det: PersonDetection, body: BodyLandmarks, box_sides: float = 1.0) -> bool:
     """The body's nose lies on the detector's head box: within ``box_sides`` box
     sides of its centre."""
-    cx = (det.bbox_xyxy[0] + det.bbox_xyxy[2]) / 2
-    cy = (det.bbox_xyxy[1] + det.bbox_xyxy[3]) / 2
+    cx, cy = box_centre(det.bbox_xyxy)
     side = max(det.bbox_xyxy[2] - det.bbox_xyxy[0], det.bbox_xyxy[3] - det.bbox_xyxy[1], 1.0)
-    return bool(np.hypot(body.points_px[0, 0] - cx, body.points_px[0, 1] - cy) < box_sides * side)
+    return bool(np.hypot(body.points_px[NOSE, 0] - cx, body.points_px[NOSE, 1] - cy) < box_sides * side)
 
 
 # -- physical evidence (issue 10: people made up from spectators' heads) ---------
@@ -172,15 +149,15 @@ def head_matches(det: PersonDetection, body: BodyLandmarks, box_sides: float = 1
 # Segment lengths as a share of stature (Drillis & Contini's segment proportions):
 # (landmark a, landmark b, length / stature). A segment seen at any angle looks at
 # most this long (foreshortening only shortens).
-BODY_SEGMENTS = (
-    (11, 13, 0.186), (12, 14, 0.186),    # upper arms
-    (13, 15, 0.146), (14, 16, 0.146),    # forearms
-    (23, 25, 0.245), (24, 26, 0.245),    # thighs
-    (25, 27, 0.246), (26, 28, 0.246),    # shanks
-    (11, 12, 0.259), (23, 24, 0.191),    # shoulder and hip breadth
-    (11, 23, 0.30), (12, 24, 0.30),      # trunk sides
-)
-FACE_POINTS = np.arange(11)  # nose, eyes, ears, mouth corners
+BODY_SEGMENTS = tuple((BODY_INDEX[a], BODY_INDEX[b], share) for a, b, share in (
+    ("left_shoulder", "left_elbow", 0.186), ("right_shoulder", "right_elbow", 0.186),  # upper arms
+    ("left_elbow", "left_wrist", 0.146), ("right_elbow", "right_wrist", 0.146),        # forearms
+    ("left_hip", "left_knee", 0.245), ("right_hip", "right_knee", 0.245),              # thighs
+    ("left_knee", "left_ankle", 0.246), ("right_knee", "right_ankle", 0.246),          # shanks
+    ("left_shoulder", "right_shoulder", 0.259), ("left_hip", "right_hip", 0.191),      # shoulder and hip breadth
+    ("left_shoulder", "left_hip", 0.30), ("right_shoulder", "right_hip", 0.30),        # trunk sides
+))
+FACE_POINTS = np.array(BODY_FACE_POINTS)  # nose, eyes, ears, mouth corners
 # Stature in face spans (the largest distance between two face points): an adult's
 # ear to ear is ~1/12 of stature, ear to nose tip (a profile) ~1/16; BlazePose's
 # face points sit a little inside those (renders in profile: up to 25-31 spans,

@@ -23,6 +23,31 @@ BODY_LANDMARK_NAMES: tuple[str, ...] = (
     "left_knee", "right_knee", "left_ankle", "right_ankle", "left_heel",
     "right_heel", "left_foot_index", "right_foot_index",
 )
+# The one table of BlazePose indices: every module names the landmarks it uses
+# through it (or through the groups below), never by number.
+BODY_INDEX: dict[str, int] = {name: i for i, name in enumerate(BODY_LANDMARK_NAMES)}
+
+
+def body_indices(*names: str) -> tuple[int, ...]:
+    """BlazePose indices of ``names``, in that order."""
+    return tuple(BODY_INDEX[name] for name in names)
+
+
+# Groups used in several places; pairs are (own left, own right).
+NOSE = BODY_INDEX["nose"]
+BODY_FACE_POINTS = tuple(range(BODY_INDEX["mouth_right"] + 1))  # nose .. mouth_right: the 11 face points
+SHOULDERS = body_indices("left_shoulder", "right_shoulder")
+ELBOWS = body_indices("left_elbow", "right_elbow")
+WRISTS = body_indices("left_wrist", "right_wrist")
+HIPS = body_indices("left_hip", "right_hip")
+KNEES = body_indices("left_knee", "right_knee")
+ANKLES = body_indices("left_ankle", "right_ankle")
+FOOT_POINTS = body_indices("left_ankle", "right_ankle", "left_heel", "right_heel",
+                           "left_foot_index", "right_foot_index")
+# each hand's (wrist, pinky, index) body points, by the person's own side
+BODY_HAND_POINTS: dict[str, tuple[int, int, int]] = {
+    side: body_indices(f"{side}_wrist", f"{side}_pinky", f"{side}_index") for side in ("left", "right")}
+
 # MediaPipe hand landmark order (21 points).
 HAND_LANDMARK_NAMES: tuple[str, ...] = (
     "wrist", "thumb_cmc", "thumb_mcp", "thumb_ip", "thumb_tip",

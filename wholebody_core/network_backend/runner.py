@@ -24,7 +24,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..landmarks.types import BODY_LANDMARK_NAMES, PersonObservation
+from ..landmarks.types import BODY_INDEX, PersonObservation
 from .combine import combine_hands, hand4whole_full_pose, pose2pose_full_pose, unmirror_rotvec
 from .options import NetworkBackendOptions, checkpoint_paths
 from .placement import pelvis_pixels, place_pelvis
@@ -37,7 +37,6 @@ HAND_BOX_SCALE = 2.2      # hand box side / wrist-to-knuckles distance (Pose2Pos
 FACE_BOX_EXTENSION = 2.0  # face box / box around the face keypoints (Pose2Pose face crops)
 MIN_PART_BOX_PX = 8.0
 MIN_DEPTH_M = 0.1
-_KP = {name: i for i, name in enumerate(BODY_LANDMARK_NAMES)}
 _P2P_WRISTS = (12, 13)    # L_Wrist, R_Wrist in the 25 positional body joints (CHECKPOINTS.md §5.4)
 _H4W_WRISTS = (12, 13)    # the same 25-joint body set (§2.6)
 
@@ -66,8 +65,8 @@ def hand_box_from_keypoints(body_2d: np.ndarray, side: str) -> np.ndarray:
     Centre: halfway between the wrist and the knuckles (mean of pinky, index and thumb
     points) pushed half a hand further; side: HAND_BOX_SCALE x wrist-to-knuckles distance.
     """
-    wrist = body_2d[_KP[f"{side}_wrist"], :2]
-    knuckles = body_2d[[_KP[f"{side}_{p}"] for p in ("pinky", "index", "thumb")], :2].mean(0)
+    wrist = body_2d[BODY_INDEX[f"{side}_wrist"], :2]
+    knuckles = body_2d[[BODY_INDEX[f"{side}_{p}"] for p in ("pinky", "index", "thumb")], :2].mean(0)
     reach = knuckles - wrist
     centre = wrist + reach
     half = max(0.5 * HAND_BOX_SCALE * float(np.linalg.norm(reach)), MIN_PART_BOX_PX)
@@ -77,7 +76,7 @@ def hand_box_from_keypoints(body_2d: np.ndarray, side: str) -> np.ndarray:
 def face_box_from_keypoints(body_2d: np.ndarray) -> np.ndarray:
     """(33, 3) BlazePose keypoints -> (4,) xyxy box around the face keypoints (before extension)."""
     names = ("nose", "left_eye", "right_eye", "left_ear", "right_ear", "mouth_left", "mouth_right")
-    pts = body_2d[[_KP[n] for n in names], :2]
+    pts = body_2d[[BODY_INDEX[n] for n in names], :2]
     lo, hi = pts.min(0), pts.max(0)
     return np.concatenate([lo, np.maximum(hi, lo + MIN_PART_BOX_PX)])
 
@@ -323,7 +322,7 @@ class NetworkSolver:
             kp_boxes = np.stack([[hand_box_from_keypoints(p.obs.body_2d, side) for side in ("left", "right")]
                                  for p in people])
             hand = self._run_hands(people, frames, kp_boxes)
-            visible = np.stack([[p.obs.body_2d[_KP[f"{side}_wrist"], 2] > 0.5 for side in ("left", "right")]
+            visible = np.stack([[p.obs.body_2d[BODY_INDEX[f"{side}_wrist"], 2] > 0.5 for side in ("left", "right")]
                                 for p in people])
             seen = hand["ok"] & visible
         jaw, expr = np.zeros((m_count, 3)), np.zeros((m_count, 10))
@@ -335,7 +334,7 @@ class NetworkSolver:
                 image = frames[p.slot]
                 processed = process_bbox(xyxy_to_xywh(face_box_from_keypoints(p.obs.body_2d)), image.shape[1],
                                          image.shape[0], face_config.bbox_aspect_wh, extension=FACE_BOX_EXTENSION)
-                if processed is not None and p.obs.body_2d[_KP["nose"], 2] > 0.5:
+                if processed is not None and p.obs.body_2d[BODY_INDEX["nose"], 2] > 0.5:
                     crops.append(self._crop(image, processed, face_config.input_shape_hw))
                     where.append(m)
             if crops:

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..landmarks.types import BODY_INDEX
 from ..maths.rotations import cross, normalize, rotation_between, rotmat_to_rotvec, rotvec_to_rotmat
 from .geometry import kabsch
-from .landmark_map import BODY_INDEX
 from .limits import clamp_to_limits
 
 PELVIS, L_HIP, R_HIP, SPINE1, SPINE2, SPINE3 = 0, 1, 2, 3, 6, 9

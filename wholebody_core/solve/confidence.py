@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..landmarks.types import BODY_LANDMARK_NAMES
+from ..landmarks.types import BODY_INDEX
 from ..skeleton import JOINT_NAMES, NUM_JOINTS
 
 SURE = 0.5
@@ -37,7 +37,6 @@ EDGE_MARGIN = 0.01        # fraction of the image's short side (at least 2 px) o
 IN_FRONT_M = 0.2          # another person's root this much nearer the camera stands in front
 HIDDEN_SCORE = 0.0        # a landmark inside the silhouette of someone in front
 
-_BODY = {name: i for i, name in enumerate(BODY_LANDMARK_NAMES)}
 # Evidence beyond the 33 body landmarks, as extra columns after them.
 LEFT_HAND, RIGHT_HAND, FACE = 33, 34, 35
 NUM_EVIDENCE = 36
@@ -84,7 +83,7 @@ found and used in that frame."""
 def _compile() -> list[list[np.ndarray]]:
     if set(JOINT_EVIDENCE) != set(JOINT_NAMES):
         raise RuntimeError("JOINT_EVIDENCE must name every SMPL-X joint once")
-    return [[np.array([_EXTRA.get(name, _BODY.get(name, -1)) for name in alternative])
+    return [[np.array([_EXTRA.get(name, BODY_INDEX.get(name, -1)) for name in alternative])
              for alternative in JOINT_EVIDENCE[joint]] for joint in JOINT_NAMES]
 
 
@@ -101,7 +100,7 @@ def edge_scores(points_px: np.ndarray, image_size) -> np.ndarray:
 
 
 # Silhouette capsules of a person from their keypoints: (a, b, radius / torso length in pixels).
-_CAPSULES = [(_BODY[a], _BODY[b], r) for a, b, r in (
+_CAPSULES = [(BODY_INDEX[a], BODY_INDEX[b], r) for a, b, r in (
     ("left_shoulder", "left_elbow", 0.12), ("left_elbow", "left_wrist", 0.10),
     ("right_shoulder", "right_elbow", 0.12), ("right_elbow", "right_wrist", 0.10),
     ("left_hip", "left_knee", 0.17), ("left_knee", "left_ankle", 0.13),
@@ -115,8 +114,8 @@ _CAPSULES = [(_BODY[a], _BODY[b], r) for a, b, r in (
 def inside_silhouette(points_px: np.ndarray, other_px: np.ndarray) -> np.ndarray:
     """(N, K, 2) points, (N, 33, 2) another person's keypoints -> (N, K) bool: inside
     that person's capsule silhouette (limbs, torso, head; sized by their torso length)."""
-    mid_shoulder = 0.5 * (other_px[:, _BODY["left_shoulder"]] + other_px[:, _BODY["right_shoulder"]])
-    mid_hip = 0.5 * (other_px[:, _BODY["left_hip"]] + other_px[:, _BODY["right_hip"]])
+    mid_shoulder = 0.5 * (other_px[:, BODY_INDEX["left_shoulder"]] + other_px[:, BODY_INDEX["right_shoulder"]])
+    mid_hip = 0.5 * (other_px[:, BODY_INDEX["left_hip"]] + other_px[:, BODY_INDEX["right_hip"]])
     torso = np.linalg.norm(mid_shoulder - mid_hip, axis=-1)[:, None]            # (N, 1)
     inside = np.zeros(points_px.shape[:2], dtype=bool)
     for a, b, radius in _CAPSULES:

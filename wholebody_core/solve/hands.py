@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..landmarks.types import BODY_INDEX
 from ..skeleton import JOINT_INDEX, PARENTS
 from .geometry import kabsch, umeyama
-from .landmark_map import BODY_INDEX, FINGERTIP_RATIO, HAND_INDEX
+from .landmark_map import FINGERTIP_RATIO, HAND_INDEX
 from .limbs import end_swing, solve_chain
 
 FINGERS = ("index", "middle", "pinky", "ring", "thumb")  # SMPL-X order

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..landmarks.types import HIPS
 from ..maths.camera import backproject
 
 MIN_VISIBILITY = 0.5
 """Landmarks less visible than this (BlazePose's visibility) keep their 3D position."""
-_LEFT_HIP, _RIGHT_HIP = 23, 24
 
 
 def align_to_image(body_3d: np.ndarray, body_2d: np.ndarray, origin_cam: np.ndarray,
@@ -35,6 +35,6 @@ def align_to_image(body_3d: np.ndarray, body_2d: np.ndarray, origin_cam: np.ndar
     depth = np.clip(points_cam[:, 2], 0.05 * origin_cam[2], None)
     confident = body_2d[:, 2] >= MIN_VISIBILITY
     aligned_cam = np.where(confident[:, None], backproject(body_2d[:, :2], depth, intrinsics), points_cam)
-    if confident[_LEFT_HIP] and confident[_RIGHT_HIP]:
-        origin_cam = 0.5 * (aligned_cam[_LEFT_HIP] + aligned_cam[_RIGHT_HIP])
+    if confident[HIPS[0]] and confident[HIPS[1]]:
+        origin_cam = 0.5 * (aligned_cam[HIPS[0]] + aligned_cam[HIPS[1]])
     return aligned_cam - origin_cam

@@ -24,13 +24,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..landmarks.types import BODY_LANDMARK_NAMES, HAND_LANDMARK_NAMES, NUM_FACE_LANDMARKS
+from ..landmarks.types import BODY_INDEX, HAND_LANDMARK_NAMES, NUM_FACE_LANDMARKS
 from ..skeleton import JOINT_INDEX, PARENTS, default_rest_joints
 from .face_model import canonical_face_cm
 
 _DEFAULT_REST = default_rest_joints()
 _DEFAULT_HEIGHT = float(_DEFAULT_REST[JOINT_INDEX["head"], 1] - _DEFAULT_REST[JOINT_INDEX["left_ankle"], 1])
-BODY_INDEX = {name: i for i, name in enumerate(BODY_LANDMARK_NAMES)}
 HAND_INDEX = {name: i for i, name in enumerate(HAND_LANDMARK_NAMES)}
 
 _CANONICAL_CM = canonical_face_cm()

@@ -15,10 +15,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputError
-from ..landmarks.types import PersonObservation
+from ..landmarks.types import BODY_INDEX, PersonObservation
 from ..skeleton import JOINT_INDEX, NUM_JOINTS, default_rest_offsets, offsets_to_rest_joints, rest_joints_to_offsets
 from ..maths.rotations import normalize
-from .landmark_map import BODY_INDEX, HIP_LANDMARK_LATERAL
+from .landmark_map import HIP_LANDMARK_LATERAL
 
 _RATIO_RANGE = (0.6, 1.5)
 _MIN_VISIBILITY = 0.5

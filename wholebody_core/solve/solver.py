@@ -18,7 +18,7 @@ import logging
 import numpy as np
 
 from ..errors import InputError
-from ..landmarks.types import PersonObservation
+from ..landmarks.types import BODY_INDEX, PersonObservation
 from ..maths.kinematics import forward_kinematics
 from ..skeleton import JOINT_INDEX, NUM_JOINTS, rest_joints_to_offsets
 from .body import HEAD_POINT_IDX, head_from_body_points, solve_collars, solve_neck_head, solve_torso
@@ -27,7 +27,7 @@ from ..maths.rotations import rotmat_to_rotvec
 from .geometry import kabsch
 from .hands import hand_rotation_from_body_points, hand_rotation_from_hand_points, solve_fingers
 from .integrate import hand_near_wrist, integrate_hand
-from .landmark_map import BODY_INDEX, body_landmark_rig
+from .landmark_map import body_landmark_rig
 from .limbs import distal_from_end, solve_chain
 
 log = logging.getLogger(__name__)

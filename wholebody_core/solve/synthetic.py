@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..landmarks.types import FaceObservation, HandObservation, PersonObservation
+from ..landmarks.types import BODY_INDEX, FaceObservation, HandObservation, PersonObservation
 from ..maths.kinematics import forward_kinematics
 from ..skeleton import JOINT_INDEX, NUM_JOINTS, rest_joints_to_offsets
 from .body import torso_points_model, torso_rest_frames
 from ..maths.rotations import axis_angle_rotmat, cross, normalize, rotation_between, rotvec_to_rotmat
-from .landmark_map import (BODY_INDEX, body_landmark_rig, body_landmarks_from_pose, face_landmarks_from_pose,
+from .landmark_map import (body_landmark_rig, body_landmarks_from_pose, face_landmarks_from_pose,
                            hand_landmarks_from_pose)
 from .limits import LOWER_RAD, TWIST_AXIS, UPPER_RAD
 

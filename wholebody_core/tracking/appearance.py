@@ -18,6 +18,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from ..landmarks.types import HIPS, KNEES, SHOULDERS
+
 HUE_BINS = 16
 SATURATION_BINS = 4
 GREY_BANDS = 4                    # value bands of the low-saturation pixels
@@ -27,17 +29,12 @@ PART_BINS = HUE_BINS * SATURATION_BINS + GREY_BANDS
 NUM_PARTS = 2                     # torso, upper legs
 DESCRIPTOR_SIZE = NUM_PARTS * PART_BINS
 
-# BlazePose landmark indices
-_SHOULDERS = (11, 12)
-_HIPS = (23, 24)
-_KNEES = (25, 26)
-
 
 def _part_polygons(points_px: np.ndarray) -> list[np.ndarray]:
     """(33, 2) BlazePose points -> the torso quad and the upper-legs quad, (4, 2) each."""
-    ls, rs = points_px[_SHOULDERS[0]], points_px[_SHOULDERS[1]]
-    lh, rh = points_px[_HIPS[0]], points_px[_HIPS[1]]
-    lk, rk = points_px[_KNEES[0]], points_px[_KNEES[1]]
+    ls, rs = points_px[SHOULDERS[0]], points_px[SHOULDERS[1]]
+    lh, rh = points_px[HIPS[0]], points_px[HIPS[1]]
+    lk, rk = points_px[KNEES[0]], points_px[KNEES[1]]
     return [np.stack([ls, rs, rh, lh]), np.stack([lh, rh, rk, lk])]
 
 

@@ -34,8 +34,9 @@ import logging
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from ..maths.boxes import box_area, box_iou
+from ..maths.boxes import box_area, box_centre, box_iou
 from .appearance import appearance_distance, blend_descriptor
+from .identity import APPEARANCE_UPDATE, MAX_MATCH_APPEARANCE_DISTANCE, MAX_SIZE_RATIO
 
 logger = logging.getLogger(__name__)
 
@@ -57,19 +58,18 @@ class TrackerOptions:
     # Box height change |log(h_det / h_pred)| costs this much per unit, and a change by
     # more than a factor max_size_ratio is refused (the limit on the log widens like the
     # distance gate, per unseen frame): walking people change size by a few % a frame;
-    # a box twice as tall is someone else (or a skeleton mixing two people).
+    # a box twice as tall is someone else (or a skeleton mixing two people). The
+    # limit is the backend's too (tracking/identity.py).
     size_weight: float = 1.0
-    max_size_ratio: float = 1.5
+    max_size_ratio: float = MAX_SIZE_RATIO
     # Clothing colours (Bhattacharyya distance 0..1, tracking/appearance.py) of a
-    # detection against the track's running descriptor: on the rendered crowd, crossing
-    # and walk_toward clips the same person measured 0.20 (median), 0.49 (99th
-    # percentile); two different people 0.85 (median), 0.58 (1st percentile). A pair
-    # farther apart than max_appearance_distance is refused (a new track is better than
-    # a swapped one); below it, the distance adds to the cost.
+    # detection against the track's running descriptor (figures in tracking/identity.py).
+    # A pair farther apart than max_appearance_distance is refused (a new track is
+    # better than a swapped one); below it, the distance adds to the cost.
     appearance_weight: float = 1.0
-    max_appearance_distance: float = 0.55
+    max_appearance_distance: float = MAX_MATCH_APPEARANCE_DISTANCE
     appearance_unknown: float = 0.3       # distance assumed where either side has no descriptor
-    appearance_update: float = 0.3        # weight of a new descriptor in a track's running one
+    appearance_update: float = APPEARANCE_UPDATE  # weight of a new descriptor in a track's running one
 
 
 @dataclasses.dataclass
@@ -81,10 +81,6 @@ class _Track:
     last_frame: int
     num_hits: int = 1
     appearance: np.ndarray | None = None  # (D,) running clothing descriptor, None: none seen
-
-
-def _box_centre(boxes: np.ndarray) -> np.ndarray:
-    return 0.5 * (boxes[..., :2] + boxes[..., 2:])
 
 
 class Tracker:
@@ -181,14 +177,14 @@ class Tracker:
         opts = self.options
         steps = np.array([frame_number - t.last_frame for t in self._tracks], dtype=np.float64)
         pred_boxes = np.stack([t.box_xyxy + t.box_velocity * s for t, s in zip(self._tracks, steps)])
-        shift = _box_centre(pred_boxes) - _box_centre(np.stack([t.box_xyxy for t in self._tracks]))
+        shift = box_centre(pred_boxes) - box_centre(np.stack([t.box_xyxy for t in self._tracks]))
         iou = box_iou(pred_boxes, boxes)
 
         scale_pred = np.sqrt(np.maximum(box_area(pred_boxes), 1.0))
         scale_det = np.sqrt(np.maximum(box_area(boxes), 1.0))
         scale = 0.5 * (scale_pred[:, None] + scale_det[None, :])
         centre_dist = np.linalg.norm(
-            _box_centre(pred_boxes)[:, None, :] - _box_centre(boxes)[None, :, :], axis=-1
+            box_centre(pred_boxes)[:, None, :] - box_centre(boxes)[None, :, :], axis=-1
         )
         dist = centre_dist
         num_kp = keypoints.shape[1]
@@ -240,6 +236,8 @@ class Tracker:
         track.last_frame = frame_number
         track.num_hits += 1
         if appearance is not None and _described_or_none(appearance) is not None:
+            # the detection's descriptor is already the landmark stage's running one:
+            # averaged a second time here, on purpose (tracking/identity.py)
             track.appearance = (appearance.copy() if track.appearance is None
                                 else blend_descriptor(track.appearance, appearance, self.options.appearance_update))
 

@@ -9,7 +9,7 @@ import pytest
 from wholebody_core.detection.anchors import POSE_DETECTION_ANCHORS, generate_anchors
 from wholebody_core.detection.blazepose import decode_raw_detections, tile_rects
 from wholebody_core.detection.nms import iou_xyxy, weighted_nms
-from wholebody_core.landmarks.roi import rect_bbox_xyxy
+from wholebody_core.maths.rotated_rect import rect_bbox_xyxy
 
 
 def reference_anchors_pose() -> np.ndarray:

@@ -9,7 +9,7 @@ import pytest
 from wholebody_core.landmarks.body import refine_from_heatmap, roi_from_aux_points
 from wholebody_core.landmarks.face import eye_roi, face_roi_from_body, face_roi_from_mesh
 from wholebody_core.landmarks.hands import hand_roi_from_body, hand_roi_from_recrop_points
-from wholebody_core.landmarks.roi import image_to_crop
+from wholebody_core.maths.rotated_rect import image_to_crop
 
 
 def test_hand_roi_from_a_hanging_hand():
@@ -106,7 +106,7 @@ def test_heatmap_refinement_matches_the_slow_reference():
 
 def test_paint_over_fills_the_occluders_silhouette_in_another_crop():
     from wholebody_core.landmarks.body import BodyLandmarks, paint_over
-    from wholebody_core.landmarks.roi import RotatedRect
+    from wholebody_core.maths.rotated_rect import RotatedRect
 
     # an occluder whose 64 x 64 mask covers the left half of its crop (image x < 100)
     occ_roi = RotatedRect(99.5, 99.5, 200, 200, 0.0)

@@ -6,9 +6,10 @@ import numpy as np
 from wholebody_core.detection.types import PersonDetection
 from wholebody_core.landmarks.body import BodyLandmarks
 from wholebody_core.landmarks.people import (
-    body_bbox_xyxy, continues_track, head_matches, intersection_over_smaller, is_duplicate, stitched_from_others,
+    Accepted, body_bbox_xyxy, head_matches, is_duplicate, stitched_from_others,
 )
-from wholebody_core.landmarks.roi import RotatedRect
+from wholebody_core.maths.boxes import intersection_over_smaller
+from wholebody_core.maths.rotated_rect import RotatedRect
 
 
 def standing(x: float, top: float, height: float, presence: float = 1.0) -> BodyLandmarks:
@@ -29,7 +30,7 @@ def standing(x: float, top: float, height: float, presence: float = 1.0) -> Body
 
 
 def accepted_of(*bodies):
-    return [(b, body_bbox_xyxy(b.points_px), b.presence) for b in bodies]
+    return [Accepted(b, body_bbox_xyxy(b.points_px)) for b in bodies]
 
 
 def test_the_same_person_twice_is_a_duplicate():
@@ -78,7 +79,7 @@ def test_head_matches_tolerance_in_head_box_sides():
 
 def with_mask(body: BodyLandmarks, size: int = 64) -> BodyLandmarks:
     """The body with a segmentation mask covering its own box (logits > 0 inside)."""
-    from wholebody_core.landmarks.roi import image_to_crop
+    from wholebody_core.maths.rotated_rect import image_to_crop
 
     box = body_bbox_xyxy(body.points_px)
     lo, hi = image_to_crop(body.roi, box[:2] - 2), image_to_crop(body.roi, box[2:] + 2)
@@ -102,23 +103,3 @@ def test_a_skeleton_stitched_from_two_people_is_a_duplicate():
     # a person standing beside them, on their own pixels, is not
     beside = standing(320, 100, 150)
     assert not stitched_from_others(beside, [far, near])
-
-
-def test_a_tracked_person_continues_in_the_same_size_and_clothes():
-    from wholebody_core.tracking.appearance import DESCRIPTOR_SIZE, PART_BINS
-
-    def clothes(shirt: int, trousers: int) -> np.ndarray:
-        d = np.zeros(DESCRIPTOR_SIZE, np.float32)
-        d[shirt], d[PART_BINS + trousers] = 1.0, 1.0
-        return d
-
-    box = np.array([100.0, 100.0, 130.0, 190.0])
-    red = clothes(0, 30)
-    assert continues_track(box, red, box + [2, 1, 2, 3], red)
-    assert continues_track(box, None, box + 2, red)                        # nothing to compare
-    assert not continues_track(box, red, np.array([95.0, 60.0, 140.0, 200.0]), red)   # 1.56x taller
-    assert not continues_track(box, red, box, clothes(10, 40))             # other shirt and trousers
-    assert not continues_track(box, red, box, clothes(0, 40))              # one part alone far off
-    legs_unseen = clothes(0, 30)
-    legs_unseen[PART_BINS:] = 0.0
-    assert continues_track(box, red, box, legs_unseen)                     # compared on the torso alone

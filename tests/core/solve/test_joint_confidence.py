@@ -8,16 +8,18 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from wholebody_core.landmarks.types import BODY_LANDMARK_NAMES
+from wholebody_core.capture_assembly import assemble_capture
+from wholebody_core.landmark_solver import LandmarkSolver
+from wholebody_core.landmarks.types import BODY_INDEX, BODY_LANDMARK_NAMES
 from wholebody_core.maths.kinematics import forward_kinematics
 from wholebody_core.maths.rotations import (axis_angle_rotmat, geodesic_angle, rotmat_to_rotvec,
                                             rotvec_to_rotmat)
-from wholebody_core.pipeline import CaptureOptions, _assemble, _Solver
+from wholebody_core.pipeline import CaptureOptions
 from wholebody_core.skeleton import JOINT_INDEX, JOINT_NAMES, default_rest_joints
 from wholebody_core.solve.confidence import (JOINT_EVIDENCE, edge_scores, inside_silhouette, joint_confidence,
                                              landmark_scores)
 from wholebody_core.solve.hold import NEUTRAL_ROTVEC, hold_unsure
-from wholebody_core.solve.landmark_map import BODY_INDEX, body_landmark_rig
+from wholebody_core.solve.landmark_map import body_landmark_rig
 from wholebody_core.solve.synthetic import random_local_rotmat, synthetic_observations
 from wholebody_core.tracking.filters import FilterOptions, smooth_track
 
@@ -46,13 +48,13 @@ def _observations(local, root_cam):
 def _capture(observations, origins, smoothing=0.5):
     """Runs the pipeline's solver and assembly on one track (no landmark models)."""
     options = CaptureOptions(hands=False, face=False, smoothing=smoothing)
-    solver = _Solver(None, options, K)
+    solver = LandmarkSolver(None, options, K)
     for slot, (obs, origin) in enumerate(zip(observations, origins)):
         solver.add(slot, 7, obs, origin, float("nan"))
     solver.flush()
     info = SimpleNamespace(path=SimpleNamespace(name="synthetic.mp4"), fps=30.0, is_video=True,
                            width=SIZE[0], height=SIZE[1])
-    return _assemble(solver.tracks, list(range(len(observations))), info, K, options, backend_name="test",
+    return assemble_capture(solver.tracks, list(range(len(observations))), info, K, options, backend_name="test",
                      smooth=smooth_track, filter_options=FilterOptions(strength=smoothing))
 
 
