@@ -5,7 +5,8 @@
 For every scene (``*.gt.npz`` beside its render) it runs the full pipeline with the
 scene's true focal length and scores the capture (bench/media/scoring.py): MPJPE and
 PA-MPJPE of the mapped body joints, root error absolute and relative to distance,
-depth-order accuracy, recall/precision, id switches. In the same run it scores the
+depth-order accuracy, recall/precision, id switches, and the body joints wrongly marked
+sure / unsure by the capture's joint confidence. In the same run it scores the
 parts on their own:
 - the raw landmark model's 3D output (BlazePose world landmarks, root-relative at the
   mid-hip, on the 12 limb joints both skeletons share) against the solved SMPL-X
@@ -107,10 +108,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--media", type=Path, default=REPO / "tests" / "media",
                         help="folder of renders with their .gt.npz files")
+    parser.add_argument("--scenes", nargs="*", help="scene names (default: every scene in --media)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     table = []
-    for gt_path in sorted(args.media.glob("*.gt.npz")):
+    paths = sorted(args.media.glob("*.gt.npz"))
+    if args.scenes:
+        paths = [p for p in paths if p.name[: -len(".gt.npz")] in args.scenes]
+        missing = sorted(set(args.scenes) - {p.name[: -len(".gt.npz")] for p in paths})
+        if missing:
+            parser.error(f"no ground truth for {missing} in {args.media}")
+    for gt_path in paths:
         gt = read_ground_truth(gt_path)
         media = gt_path.parent / Path(gt.media).name
         result = run_capture(media, CaptureOptions(focal_px=float(gt.intrinsics[0, 0])))
@@ -126,9 +134,10 @@ def main() -> int:
                ("precision", "{:5.2f}"), ("mpjpe_mm", "{:6.0f}"), ("pa_mpjpe_mm", "{:6.0f}"),
                ("solved_limb_pa_mpjpe_mm", "{:6.0f}"), ("raw_landmarks_limb_pa_mpjpe_mm", "{:6.0f}"),
                ("root_error_m", "{:6.2f}"), ("depth_error_rel", "{:6.1%}"), ("depth_rel_error_corrected", "{:6.1%}"),
-               ("depth_rel_error_k_only", "{:6.1%}"), ("depth_order_accuracy", "{:5.2f}"), ("id_switches", "{:>3d}")]
+               ("depth_rel_error_k_only", "{:6.1%}"), ("depth_order_accuracy", "{:5.2f}"), ("id_switches", "{:>3d}"),
+               ("unseen_share", "{:6.1%}"), ("wrongly_sure", "{:6.1%}"), ("wrongly_unsure", "{:6.1%}")]
     headers = ["scene", "P", "T", "recall", "prec", "MPJPE", "PA-MPJPE", "limbPA", "rawPA", "root m",
-               "depth%", "k*g %", "k %", "order", "idsw"]
+               "depth%", "k*g %", "k %", "order", "idsw", "unseen", "sure!", "unsure!"]
     print("  ".join(f"{h:>{max(len(h), 6)}s}" for h in headers))
     for row in table:
         cells = []
@@ -143,7 +152,10 @@ def main() -> int:
     print("MPJPE/PA-MPJPE: mm over the mapped body joints; limbPA/rawPA: PA-MPJPE on the 12 limb joints of the "
           "solved SMPL-X skeleton / the raw BlazePose 3D output; depth%: the pipeline's pelvis depth error "
           "(skeleton fit and shared-floor size); k*g % / k %: mid-hip depth error of RootNet's k with the "
-          "skeleton-fit correction only / of k alone.")
+          "skeleton-fit correction only / of k alone; unseen: share of the matched people's body joints "
+          "the ground truth does not see (outside the image, hidden by another person); sure! / unsure!: "
+          "share marked sure (joint_confidence >= 0.5) but unseen / unsure but seen and within 10 % of the "
+          "person's height of the truth (bench/media/scoring.py).")
     return 0
 
 

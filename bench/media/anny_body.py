@@ -207,8 +207,63 @@ def walk_pose(phase: float) -> Pose:
     }
 
 
+# --- Floor and upside-down poses (issue 10: extreme poses) ---------------------------
+# Built with the root bone turned: the root carries every other bone rigidly, so the
+# limbs are aimed in the upright body's frame first and the whole body is turned last.
+def _handstand() -> Pose:
+    """Upside down on straight arms, legs apart (one slightly forward), facing the camera."""
+    pose = aimed_pose([("upperarm01.L", "lowerarm01.L", (0.22, -0.05, 1.0)),
+                       ("lowerarm01.L", "wrist.L", (0.20, -0.10, 1.0)),
+                       ("upperarm01.R", "lowerarm01.R", (-0.22, -0.05, 1.0)),
+                       ("lowerarm01.R", "wrist.R", (-0.20, -0.10, 1.0)),
+                       ("upperleg01.L", "lowerleg01.L", (0.25, -0.20, -1.0)),
+                       ("upperleg01.R", "lowerleg01.R", (-0.20, 0.30, -1.0)),
+                       ("lowerleg01.R", "foot.R", (-0.15, 0.55, -1.0))],
+                      extra={"head": rotation("x", -25.0)})
+    pose["root"] = rotation("y", 180.0)          # upside down, still facing -y
+    return pose
+
+
+def _lying() -> Pose:
+    """On the back, the right knee up, the left arm along the body, the right hand by the head."""
+    pose = aimed_pose([("upperleg01.R", "lowerleg01.R", (-0.05, -0.75, -0.65)),
+                       ("lowerleg01.R", "foot.R", (-0.05, 0.70, -0.72)),
+                       ("upperarm01.L", "lowerarm01.L", (0.30, 0.0, -1.0)),
+                       ("upperarm01.R", "lowerarm01.R", (-0.45, 0.10, 1.0)),
+                       ("lowerarm01.R", "wrist.R", (0.90, 0.20, 0.40))])
+    pose["root"] = rotation("x", -90.0)          # head along +y, the front facing up
+    return pose
+
+
+def _cross_legged() -> Pose:
+    """Sitting on the floor, legs crossed in front (left shin under the right), hands on the knees."""
+    return aimed_pose([("upperleg01.L", "lowerleg01.L", (0.58, -0.80, -0.08)),
+                       ("lowerleg01.L", "foot.L", (-0.92, -0.30, -0.14)),
+                       ("upperleg01.R", "lowerleg01.R", (-0.58, -0.80, -0.02)),
+                       ("lowerleg01.R", "foot.R", (0.92, -0.28, 0.04)),
+                       ("upperarm01.L", "lowerarm01.L", (0.30, -0.25, -1.0)),
+                       ("lowerarm01.L", "wrist.L", (0.35, -1.0, -0.35)),
+                       ("upperarm01.R", "lowerarm01.R", (-0.30, -0.25, -1.0)),
+                       ("lowerarm01.R", "wrist.R", (-0.35, -1.0, -0.35))],
+                      extra={"spine03": rotation("x", 10.0)})
+
+
+def _hug(arms_high: bool) -> Pose:
+    """Arms around a partner standing face to face, pelvises about 0.30 m apart: the
+    elbows beside the partner's ribs, the hands crossing behind the partner's back,
+    over the shoulder blades (high) or lower down the back (low)."""
+    up, down = (0.35, 0.05) if arms_high else (-0.55, -0.25)
+    return aimed_pose([("upperarm01.L", "lowerarm01.L", (0.35, -0.94, up)),
+                       ("lowerarm01.L", "wrist.L", (-0.92, -0.40, down)),
+                       ("upperarm01.R", "lowerarm01.R", (-0.35, -0.94, up)),
+                       ("lowerarm01.R", "wrist.R", (0.92, -0.40, down))],
+                      extra={"head": rotation("z", 25.0 if arms_high else -25.0)})
+
+
 _BUILT_POSES = {"reaching": _reaching, "crossed_arms": _crossed_arms,
-                "walking": lambda: walk_pose(0.25)}  # walking: mid-stride, left leg forwards
+                "walking": lambda: walk_pose(0.25),  # walking: mid-stride, left leg forwards
+                "handstand": _handstand, "lying": _lying, "cross_legged": _cross_legged,
+                "hug_low": lambda: _hug(False), "hug_high": lambda: _hug(True)}
 POSE_NAMES = tuple(POSES) + tuple(_BUILT_POSES)
 
 

@@ -31,6 +31,16 @@ class Outfit:
     shoes: tuple[float, float, float] = (0.35, 0.33, 0.30)
     skin: tuple[float, float, float] = (0.45, 0.26, 0.17)
     hair: tuple[float, float, float] = (0.05, 0.03, 0.02)
+    shirt_pattern: str = "plain"     # "plain", "stripes" (horizontal) or "checks"
+    pattern: tuple[float, float, float] = (0.85, 0.85, 0.82)   # the pattern's second colour
+    pattern_size_m: float = 0.04     # width of one stripe or check
+
+    def __post_init__(self):
+        if self.shirt_pattern not in SHIRT_PATTERNS:
+            raise ValueError(f"shirt_pattern must be one of {SHIRT_PATTERNS}, not {self.shirt_pattern!r}")
+
+
+SHIRT_PATTERNS = ("plain", "stripes", "checks")
 
 
 def _bpy():
@@ -70,9 +80,13 @@ def face_regions() -> np.ndarray:
     return counts.argmax(axis=1)
 
 
-def reset_scene(camera: CameraSpec, samples: int = 24, room: tuple[float, float] = (7.0, 11.0)) -> None:
+def reset_scene(camera: CameraSpec, samples: int = 24, room: tuple[float, float] = (7.0, 11.0),
+                transparent: bool = False) -> None:
     """An empty scene with Cycles (CPU, denoised), the camera, lights and the room
-    (``room``: the side walls' distance from the camera's x = 0 and the back wall's y, metres)."""
+    (``room``: the side walls' distance from the camera's x = 0 and the back wall's y, metres).
+
+    ``transparent``: no room but a shadow-catcher floor, and a transparent film (RGBA
+    renders with straight alpha, for compositing over a photograph)."""
     bpy = _bpy()
     bpy.ops.wm.read_factory_settings(use_empty=True)
     scene = bpy.context.scene
@@ -93,9 +107,9 @@ def reset_scene(camera: CameraSpec, samples: int = 24, room: tuple[float, float]
     scene.render.resolution_percentage = 100
     scene.render.pixel_aspect_x = scene.render.pixel_aspect_y = 1.0
     scene.render.image_settings.file_format = "PNG"
-    scene.render.image_settings.color_mode = "RGB"
+    scene.render.image_settings.color_mode = "RGBA" if transparent else "RGB"
     scene.view_settings.view_transform = "Standard"
-    scene.render.film_transparent = False
+    scene.render.film_transparent = transparent
 
     cam_data = bpy.data.cameras.new("camera")
     for key, value in blender_lens(camera).items():
@@ -124,7 +138,19 @@ def reset_scene(camera: CameraSpec, samples: int = 24, room: tuple[float, float]
     fill.location = (1.5, -1.5, 3.5)
     fill.rotation_euler = (0.9, 0.0, 0.3)
     scene.collection.objects.link(fill)
-    _build_room(scene, *room)
+    if transparent:
+        _shadow_catcher_floor(scene, *room)
+    else:
+        _build_room(scene, *room)
+
+
+def _shadow_catcher_floor(scene, half_width: float, far: float) -> None:
+    """A floor that only shows the people's shadows (alpha) on a transparent film."""
+    bpy = _bpy()
+    mat = bpy.data.materials.new("catcher")
+    span = half_width + 5.0
+    _plane(scene, "floor", np.array([[-span, -4, 0], [span, -4, 0], [span, far, 0], [-span, far, 0]], float), mat)
+    bpy.data.objects["floor"].is_shadow_catcher = True
 
 
 def _mix_rgba(nodes, blend_type: str = "MIX"):
@@ -220,8 +246,28 @@ def _person_materials(name: str, outfit: Outfit) -> list:
         else:
             bsdf.inputs["Base Color"].default_value = (*getattr(outfit, region), 1.0)
             bsdf.inputs["Roughness"].default_value = 0.85 if region != "shoes" else 0.5
+            if region == "shirt" and outfit.shirt_pattern != "plain":
+                _pattern_nodes(mat, outfit)
         mats.append(mat)
     return mats
+
+
+def _pattern_nodes(mat, outfit: Outfit) -> None:
+    """A striped or checked shirt: Blender's checker texture on object coordinates (the
+    person meshes sit at the origin with world vertices, so these are world metres).
+    Stripes: the checker on height alone (x and y scaled to 0), horizontal bands;
+    checks: the 3D checker, squares on the body's surface."""
+    nodes, links = mat.node_tree.nodes, mat.node_tree.links
+    coords = nodes.new("ShaderNodeTexCoord")
+    mapping = nodes.new("ShaderNodeMapping")
+    mapping.inputs["Scale"].default_value = (0.0, 0.0, 1.0) if outfit.shirt_pattern == "stripes" else (1.0, 1.0, 1.0)
+    links.new(coords.outputs["Object"], mapping.inputs["Vector"])
+    checker = nodes.new("ShaderNodeTexChecker")
+    checker.inputs["Scale"].default_value = 1.0 / outfit.pattern_size_m
+    checker.inputs["Color1"].default_value = (*outfit.shirt, 1.0)
+    checker.inputs["Color2"].default_value = (*outfit.pattern, 1.0)
+    links.new(mapping.outputs["Vector"], checker.inputs["Vector"])
+    links.new(checker.outputs["Color"], mat.node_tree.nodes["Principled BSDF"].inputs["Base Color"])
 
 
 def _skin_nodes(mat, skin, textures: Path) -> None:

@@ -6,7 +6,9 @@ For each ``NAME.gt.npz`` with its render beside it: runs
 ``python -m wholebody_core RENDER -o DIR/NAME.capture.npz --focal FX`` (the true focal
 length, so that depth errors are the method's, not the camera guess's), then
 ``bench/media/scoring.py`` on the result, and prints one line per scene: detection
-recall/precision, MPJPE, PA-MPJPE, root and depth errors, depth order, id switches.
+recall/precision, MPJPE, PA-MPJPE, root and depth errors, depth order, id switches, and
+the body joints wrongly marked sure / unsure (% of the matched people's body joints;
+``scoring.py``).
 """
 from __future__ import annotations
 
@@ -48,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
             paths = [p for p in paths if p.name[: -len(".gt.npz")] in args.scenes]
         if not args.json:
             print(f"{'scene':20s} {'recall':>6s} {'prec':>5s} {'MPJPE':>6s} {'PA':>6s} {'root':>6s} "
-                  f"{'depth%':>6s} {'order':>5s} {'idsw':>4s}")
+                  f"{'depth%':>6s} {'order':>5s} {'idsw':>4s} {'sure!':>6s} {'unsure!':>7s}")
         status = 0
         for gt_path in paths:
             gt = read_ground_truth(gt_path)
@@ -65,7 +67,8 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             order = "-" if not s.depth_order_pairs else f"{s.depth_order_accuracy:.2f}"
             print(f"{gt.scene:20s} {s.recall:6.2f} {s.precision:5.2f} {s.mpjpe_mm:6.0f} {s.pa_mpjpe_mm:6.0f} "
-                  f"{s.root_error_m:6.2f} {100 * s.depth_error_rel:6.1f} {order:>5s} {s.id_switches:4d}")
+                  f"{s.root_error_m:6.2f} {100 * s.depth_error_rel:6.1f} {order:>5s} {s.id_switches:4d} "
+                  f"{100 * s.wrongly_sure:6.1f} {100 * s.wrongly_unsure:7.1f}")
     return status
 
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from wholebody_core.maths.camera import project
 
-from . import anny_body, visibility
+from . import anny_body, backgrounds, visibility
 from .camera import world_to_opencv_camera
 from .ground_truth import (GroundTruth, box_of, clip_box, inside_image,
                            write_ground_truth)
@@ -99,7 +99,10 @@ def render(scene: SceneSpec, bodies, out_dir: Path) -> Path:
 
     from . import blender_scene as bs
 
-    bs.reset_scene(scene.camera, samples=scene.samples, room=scene.room)
+    bs.reset_scene(scene.camera, samples=scene.samples, room=scene.room,
+                   transparent=scene.background is not None)
+    photo = (None if scene.background is None
+             else backgrounds.load_photo(scene.background, scene.camera.width, scene.camera.height))
     regions = bs.face_regions()
     meshes = [bs.PersonMesh(f"person{p.pid}", bodies[0][i].vertices, p.outfit, regions)
               for i, p in enumerate(scene.people)]
@@ -113,6 +116,7 @@ def render(scene: SceneSpec, bodies, out_dir: Path) -> Path:
     if not scene.is_clip:
         png = target.with_suffix(".png")
         bs.render(png)
+        _over_photo(png, photo)
         if target != png:
             write_jpeg(png, target)
             png.unlink()
@@ -124,6 +128,7 @@ def render(scene: SceneSpec, bodies, out_dir: Path) -> Path:
                 mesh.set_vertices(b.vertices)
             path = Path(tmp) / f"{t:04d}.png"
             bs.render(path)
+            _over_photo(path, photo)
             paths.append(path)
             log.info("%s frame %d/%d", scene.name, t + 1, scene.num_frames)
         writer = cv2.VideoWriter(str(target), cv2.VideoWriter_fourcc(*"mp4v"), scene.fps,
@@ -132,6 +137,19 @@ def render(scene: SceneSpec, bodies, out_dir: Path) -> Path:
             writer.write(cv2.imread(str(path)))
         writer.release()
     return target
+
+
+def _over_photo(png: Path, photo) -> None:
+    """Replaces a transparent-film render by its composite over the background photo."""
+    if photo is None:
+        return
+    import cv2
+
+    render_bgra = cv2.imread(str(png), cv2.IMREAD_UNCHANGED)
+    if render_bgra is None or render_bgra.ndim != 3 or render_bgra.shape[2] != 4:
+        raise OSError(f"{png}: expected an RGBA render on a transparent film")
+    if not cv2.imwrite(str(png), backgrounds.composite(render_bgra, photo)):
+        raise OSError(f"cannot write {png}")
 
 
 JPEG_QUALITY = 92

@@ -70,6 +70,7 @@ class SceneSpec:
     samples: int = 24
     room: tuple[float, float] = (7.0, 11.0)  # side walls at x = -+room[0], back wall at y = room[1] (m)
     still_format: str = "jpg"        # "png" or "jpg" (quality 92, 6-8x smaller) for a still
+    background: str | None = None    # a photo of backgrounds.PHOTOS instead of the room
 
     @property
     def is_clip(self) -> bool:
@@ -246,3 +247,59 @@ TILTED_SCENES = [_tilted_30_street(), _tilted_45_plaza(), _phone_above(), _clip_
 """Tilted cameras, kept in one block (appended to SCENES and CHECKED_IN)."""
 SCENES.update({s.name: s for s in TILTED_SCENES})
 CHECKED_IN = CHECKED_IN + tuple(s.name for s in TILTED_SCENES)
+
+
+# --- Scenes that break today's rules (issue 10: real footage) ------------------------
+# Real photographs as backgrounds, people cut by each edge of the frame, two people
+# hugging, patterned shirts, and poses off the feet: a handstand, lying on the floor,
+# sitting cross-legged.
+STRIPED = dataclasses.replace(BLUE, shirt=(0.04, 0.06, 0.25), shirt_pattern="stripes", pattern_size_m=0.035)
+CHECKED = dataclasses.replace(RED, shirt=(0.50, 0.05, 0.04), pattern=(0.05, 0.05, 0.06),
+                              shirt_pattern="checks", pattern_size_m=0.05)
+
+
+def _issue10_scenes() -> list[SceneSpec]:
+    return [
+        # A man close to the camera (a webcam or vlog framing), cut at the waist by the
+        # bottom edge: hips, legs and hands are below the frame.
+        _still("cut_bottom_waist", PersonSpec(0, M, WHITE, Static("standing", (0.05, 1.62), yaw_deg=8.0)),
+               camera=CameraSpec(position=(0.0, 0.0, 1.58), pitch_deg=-3.0)),
+        # One person cut by the left edge through the shoulder, one by the right edge
+        # through the middle of the body.
+        _still("cut_left_right",
+               PersonSpec(0, F, YELLOW, Static("walking", (-1.45, 3.0), yaw_deg=-30.0)),
+               PersonSpec(1, M, GREEN, Static("standing", (1.62, 3.1), yaw_deg=20.0))),
+        # A low camera tilted down: the top edge cuts the person at the chest.
+        _still("cut_top", PersonSpec(0, M_TALL, RED, Static("walking", (0.1, 2.4), yaw_deg=-70.0)),
+               camera=CameraSpec(position=(0.0, 0.0, 0.7), pitch_deg=-7.0)),
+        _still("hugging",
+               # face to face (yaws 180 degrees apart), pelvises 0.30 m apart along the
+               # first one's facing direction (sin 70, -cos 70)
+               PersonSpec(0, F, YELLOW, Static("hug_high", (-0.15, 3.25), yaw_deg=70.0)),
+               PersonSpec(1, M, BLUE, Static("hug_low", (0.13, 3.15), yaw_deg=-110.0))),
+        _still("pattern_shirts",
+               PersonSpec(0, M, STRIPED, Static("standing", (-0.7, 3.3), yaw_deg=10.0)),
+               PersonSpec(1, F, CHECKED, Static("arms_raised", (0.75, 3.6), yaw_deg=-10.0))),
+        _still("pose_handstand", PersonSpec(0, F, GREEN, Static("handstand", (0.0, 3.6), yaw_deg=15.0))),
+        _still("pose_lying", PersonSpec(0, M, YELLOW, Static("lying", (0.0, 3.4), yaw_deg=80.0)),
+               camera=CameraSpec(position=(0.0, 0.0, 1.6), pitch_deg=-22.0)),
+        _still("pose_cross_legged", PersonSpec(0, F, WHITE, Static("cross_legged", (0.0, 2.8), yaw_deg=-20.0)),
+               camera=CameraSpec(position=(0.0, 0.0, 1.3), pitch_deg=-20.0)),
+        # Photographs: towers and floodlights of a launch pad behind two people; a cat's
+        # face (a face much larger than the person's) behind one; a lawn seen from above
+        # with a person lying on it (issue 10: "a patch of lawn becomes a person").
+        _still("photo_rocket",
+               PersonSpec(0, F, RED, Static("walking", (-1.1, 4.2), yaw_deg=90.0)),
+               PersonSpec(1, M, WHITE, Static("arms_raised", (1.0, 5.4), yaw_deg=-20.0)),
+               background="rocket", camera=CameraSpec(position=(0.0, 0.0, 1.2), pitch_deg=-4.0)),
+        _still("photo_cat", PersonSpec(0, M, BLUE, Static("reaching", (1.0, 3.6), yaw_deg=-40.0)),
+               background="chelsea"),
+        _still("photo_lawn_lying", PersonSpec(0, F, RED, Static("lying", (0.2, 1.45), yaw_deg=-10.0)),
+               background="grass", camera=CameraSpec(position=(0.0, 0.0, 2.6), pitch_deg=-60.0)),
+    ]
+
+
+ISSUE10_SCENES = _issue10_scenes()
+"""Scenes that break today's rules, kept in one block (appended to SCENES and CHECKED_IN)."""
+SCENES.update({s.name: s for s in ISSUE10_SCENES})
+CHECKED_IN = CHECKED_IN + tuple(s.name for s in ISSUE10_SCENES)

@@ -22,6 +22,16 @@ distance); every pose metric is computed over the matched pairs.
 - Jitter: mean norm of the joints' acceleration (second difference times fps²) over
   runs of three consecutive matched frames, for the capture and for the ground truth,
   and the mean norm of their difference, m/s².
+- Joints wrongly marked sure / unsure (the capture's optional ``joint_confidence``;
+  below ``sure_threshold`` = 0.5 is unsure): over the person-joint-frames of the
+  matched pairs, body joints only (:data:`joint_map.BODY_JOINTS`),
+  *wrongly sure* is the share that is marked sure although the ground truth does not
+  see the joint (``joints_visible`` false: outside the image or hidden by another
+  person), and *wrongly unsure* the share that is marked unsure although the joint is
+  seen and the capture put it within ``near_fraction`` of the person's true height
+  (the unclipped box's, in pixels) of its true image position. Both shares have the
+  same denominator, so they add up to the share of joints whose confidence is wrong
+  (among those it can be judged on). Self-occlusion is not counted as unseen.
 
 The mapped SMPL-X joints are anny bone heads; the README lists the constant offsets
 between the two skeleton definitions, which MPJPE includes (PA-MPJPE removes part).
@@ -45,6 +55,8 @@ class ScoreOptions:
     min_iou: float = 0.3          # a captured person must overlap a true one this much to match
     min_visible: float = 0.2      # true people less visible than this are not required (recall)
     min_depth_gap: float = 0.1    # metres; closer pairs are not counted in the depth order
+    sure_threshold: float = 0.5   # joint_confidence at or above this: the joint is marked sure
+    near_fraction: float = 0.1    # a seen joint this close (times the true box height, px) was found
 
 
 @dataclasses.dataclass
@@ -82,6 +94,10 @@ class Score:
     jitter_error: float
     true_person_count: int         # people in the scene (P of the ground truth)
     per_person: list
+    confidence_joints: int = 0     # matched person-joint-frames judged (0: no joint_confidence)
+    unseen_share: float = float("nan")    # of those, not seen in the ground truth
+    wrongly_sure: float = float("nan")    # of those, sure (conf >= 0.5) but not seen
+    wrongly_unsure: float = float("nan")  # of those, unsure but seen and found
 
     def to_dict(self) -> dict:
         return {k: (None if isinstance(v, float) and not np.isfinite(v) else v)
@@ -166,6 +182,7 @@ def score(capture, gt: GroundTruth, options: ScoreOptions = ScoreOptions()) -> S
         dz.append(abs(cr[2] - gr[2]))
         dz_rel.append(dz[-1] / gr[2])
 
+    conf = _confidence_errors(matches, gt, capture, cols_gt, cols_cap, options)
     correct, pairs = _depth_order(matches, gt, capture, options)
     jit_c, jit_g, jit_e = _jitter(matches, gt, capture, cols_gt, cols_cap)
     mean = lambda x: float(np.mean(x)) if len(x) else float("nan")  # noqa: E731
@@ -183,7 +200,44 @@ def score(capture, gt: GroundTruth, options: ScoreOptions = ScoreOptions()) -> S
         true_person_count=gt.num_people,
         per_person=[{"id": k, "frames": len(v), "mpjpe_mm": 1000 * float(np.mean(v))}
                     for k, v in sorted(per_person.items())],
+        **conf,
     )
+
+
+def confidence_counts(confidence: np.ndarray, visible: np.ndarray, error_px: np.ndarray,
+                      near_px: np.ndarray, sure_threshold: float = 0.5) -> tuple[int, int, int, int]:
+    """Counts of joints wrongly marked sure and unsure.
+
+    Args:
+        confidence: (N, J) the capture's joint confidence (N matched person-frames).
+        visible: (N, J) bool, the ground truth sees the joint.
+        error_px: (N, J) distance of the captured joint's projection from the true one.
+        near_px: (N,) how close a seen joint must be to count as found.
+    Returns:
+        (sure but unseen, unsure but seen and found, unseen, N * J).
+    """
+    sure = confidence >= sure_threshold
+    found = visible & (error_px <= near_px[:, None])
+    return (int((sure & ~visible).sum()), int((~sure & found).sum()), int((~visible).sum()),
+            int(confidence.size))
+
+
+def _confidence_errors(matches, gt, capture, cols_gt, cols_cap, options) -> dict:
+    """Score fields of the wrongly sure / unsure joints; empty without joint_confidence."""
+    conf_all = getattr(capture, "joint_confidence", None)
+    if conf_all is None or not matches:
+        return {}
+    conf, vis, err, near = [], [], [], []
+    for m in matches:
+        c = capture.joints_cam[m.cap, m.cap_frame][cols_cap].astype(float)
+        err.append(np.linalg.norm(project(c, capture.intrinsics) - gt.joints_2d[m.gt, m.t][cols_gt], axis=-1))
+        conf.append(conf_all[m.cap, m.cap_frame][cols_cap])
+        vis.append(gt.joints_visible[m.gt, m.t][cols_gt])
+        near.append(options.near_fraction * (gt.bbox_full[m.gt, m.t, 3] - gt.bbox_full[m.gt, m.t, 1]))
+    sure_unseen, unsure_found, unseen, total = confidence_counts(
+        np.stack(conf), np.stack(vis), np.stack(err), np.asarray(near), options.sure_threshold)
+    return {"confidence_joints": total, "unseen_share": unseen / total,
+            "wrongly_sure": sure_unseen / total, "wrongly_unsure": unsure_found / total}
 
 
 def _depth_order(matches, gt, capture, options) -> tuple[int, int]:
@@ -264,6 +318,9 @@ def format_score(s: Score, title: str = "") -> str:
         f"  id switches {s.id_switches} (in {s.id_switch_frames} frames)",
         f"  jitter (mean joint acceleration) capture {f(s.jitter_capture, '.2f')} m/s^2, "
         f"ground truth {f(s.jitter_gt, '.2f')} m/s^2, difference {f(s.jitter_error, '.2f')} m/s^2",
+        f"  joint confidence over {s.confidence_joints} body joints of matched people: "
+        f"{f(100 * s.unseen_share, '.1f')} % unseen; wrongly sure {f(100 * s.wrongly_sure, '.1f')} %, "
+        f"wrongly unsure {f(100 * s.wrongly_unsure, '.1f')} %",
     ]
     for p in s.per_person:
         lines.append(f"  person {p['id']}: {p['frames']} frames, MPJPE {p['mpjpe_mm']:.1f} mm")

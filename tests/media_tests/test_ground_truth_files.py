@@ -178,3 +178,30 @@ def test_crowd_clip_is_a_surveillance_view_of_walking_adults():
                if np.sign(u[a, 0] - u[b, 0]) != np.sign(u[a, -1] - u[b, -1])
                and max(box_iou(gt.bbox[a:a + 1, t], gt.bbox[b:b + 1, t])[0, 0] for t in range(gt.num_frames)) > 0.2]
     assert passing
+
+
+def test_cut_scenes_lose_the_joints_beyond_their_edge():
+    """People cut by the frame (issue 10): the joints past the edge are not visible."""
+    def seen(gt, p, *names):
+        return [bool(gt.joints_visible[p, 0, gt.joint_index(n)]) for n in names]
+
+    waist = _gt("cut_bottom_waist")
+    assert seen(waist, 0, "head", "neck", "left_shoulder", "right_shoulder") == [True] * 4
+    assert not any(seen(waist, 0, "left_knee", "right_knee", "left_ankle", "right_ankle", "left_foot", "right_foot"))
+    assert waist.joints_2d[0, 0, waist.joint_index("pelvis"), 1] > 440   # the hips at the bottom edge
+    assert waist.bbox_full[0, 0, 3] > 1.5 * 480                  # the legs reach far below the frame
+    top = _gt("cut_top")
+    assert not any(seen(top, 0, "head", "neck", "left_shoulder", "right_shoulder"))
+    assert all(seen(top, 0, "left_knee", "right_knee", "left_ankle", "right_ankle"))
+    sides = _gt("cut_left_right")
+    x0, x1 = sides.bbox_full[:, 0, 0], sides.bbox_full[:, 0, 2]
+    assert x0[0] < 0 < x1[0] < 320 < x0[1] < 639 < x1[1]          # one across each side edge
+    assert 0.3 < sides.visible_fraction[:, 0].min() and sides.visible_fraction[:, 0].max() < 0.9
+
+
+def test_hugging_people_hide_each_other():
+    gt = _gt("hugging")
+    from bench.media.scoring import box_iou
+
+    assert box_iou(gt.bbox[0:1, 0], gt.bbox[1:2, 0])[0, 0] > 0.6
+    assert (~gt.joints_visible[:, 0]).sum(axis=1).min() >= 1      # each hides some of the other
