@@ -148,6 +148,19 @@ def test_the_person_in_front_of_the_stands_is_found_whole():
     assert (front[0].body_2d[:33, 2] > 0.5).sum() >= 30
 
 
+# What the three bodies are (measured 2026-11-29): a first-row head and shoulders
+# whose hips lie on a second-row face that no detector view finds, even at score
+# 0.1; a first-row head in profile whose hips, knee and ankle lie on a second-row
+# head; a 36 px upside-down body inside a second-row head. Also tried without
+# separating them from the bench's real people: painting the head out and running
+# the crop again (a second detection of the same spectator still passes;
+# clip_tilted_35 recall 0.97 -> 0.95), re-cropping on MediaPipe's tracking ROI
+# (drift 0.04 of the height, real crowd people up to 0.17), running the detector
+# on a view of the body found (real crowd people are not found again either),
+# colour edges along the mask's contour (stronger on the spectators: the patch
+# edges), and the BlazeFace short-range detector on the limbs (blurred faces
+# score 0.3-0.5). Not counting face points toward MIN_VISIBLE_LANDMARKS removes
+# the first one at no cost on the bench; it does not end the test's failure alone.
 @pytest.mark.xfail(strict=True, reason="issue 10, open: 3 spectators' heads are still grown bodies with "
                    "15 landmarks over 0.9 (their proportions are possible, their segmentation covers the "
                    "invented limbs; a re-crop fixed-point test separates them on stills but drops real "
