@@ -9,6 +9,7 @@ from mathutils import Matrix
 
 from ..wholebody_core.capture_format import Capture
 from ..wholebody_core.maths.kinematics import pose_part_of_joint
+from ..wholebody_core.solve.confidence import rotation_confidence
 from ..wholebody_core.skeleton import JOINT_NAMES, NUM_JOINTS, PARENTS
 from . import axis_conversion, bone_frames, joint_confidence, visibility
 from .anim_keys import ObjectActionWriter
@@ -148,7 +149,8 @@ def write_person_action(obj: bpy.types.Object, action_name: str, capture: Captur
 
     obj[CONFIDENCE_PROPERTY] = 0.0
     obj[FPS_PROPERTY] = float(capture.fps)
-    confidence = joint_confidence.person_joint_confidence(capture, person)    # (T, 55)
+    confidence = joint_confidence.person_joint_confidence(capture, person)    # (T, 55) of the joints' positions
+    rotation = rotation_confidence(confidence)                               # (T, 55) of the bones' rotations
     writer = ObjectActionWriter(obj, action_name, as_samples=as_samples)
     for j, joint_name in enumerate(JOINT_NAMES):
         path = f'pose.bones["{joint_name}"]'
@@ -158,14 +160,14 @@ def write_person_action(obj: bpy.types.Object, action_name: str, capture: Captur
         if key_unsure_joints:
             writer.write(path + ".rotation_quaternion", frames, quats, joint_name, constant_keys=hold)
             continue
-        keyed = valid & (confidence[:, j] >= joint_confidence.SURE)
+        keyed = valid & (rotation[:, j] >= joint_confidence.SURE)
         writer.write(path + ".rotation_quaternion", all_frames[keyed], quats[keyed[valid]], joint_name,
                      constant_keys=joint_confidence.holds_before_missing(keyed, valid))
     writer.write(f'["{CONFIDENCE_PROPERTY}"]', frames,
                  capture.confidence[person][valid][:, None], "Capture", constant_keys=hold)
     joint_confidence.write_bone_confidence(
         writer, obj, frames, None if capture.joint_confidence is None else confidence[valid], hold)
-    joint_confidence.color_bones(obj, joint_confidence.sure_share(confidence, valid))
+    joint_confidence.color_bones(obj, joint_confidence.sure_share(rotation, valid))
     visibility.write_visibility(writer, valid, all_frames)
     return writer.action
 

@@ -1,20 +1,23 @@
 """Per-joint confidence on import: which rotation keys to write, a keyed property per bone, bone colours.
 
 The capture's ``joint_confidence`` (P, T, 55) says how sure the capture is of each
-joint; below 0.5 the joint was not really seen and the core wrote a held pose
-there (the slerp of its sure frames, or a neutral one). On import:
+joint's position; below 0.5 the joint was not really seen. A bone's rotation is
+sure where its joint and its children are seen
+(``wholebody_core.solve.confidence.rotation_confidence``; the hip's rotation needs
+the knee), and where it is not, the core wrote a held
+rotation (the slerp of its sure frames, or a neutral one). On import:
 
 * every pose bone gets the custom property ``wholebody_confidence``
-  (:data:`BONE_CONFIDENCE_PROPERTY`), keyed on every valid frame, so the
-  confidence can be read per bone over time (Graph Editor, drivers, scripts);
-  1 and unkeyed for a capture without ``joint_confidence``;
+  (:data:`BONE_CONFIDENCE_PROPERTY`): its joint's position confidence, keyed on
+  every valid frame, so it can be read per bone over time (Graph Editor,
+  drivers, scripts); 1 and unkeyed for a capture without ``joint_confidence``;
 * with "Key unsure joints" off, a bone gets no rotation key on the frames where
-  its joint is unsure: its F-curves interpolate between the sure keys (a bone
+  its rotation is unsure: its F-curves interpolate between the sure keys (a bone
   never sure gets no rotation keys at all and stays in its rest pose). A key is
   CONSTANT when a frame without the person follows before the bone's next key;
-* each bone's colour tells how often it was sure: the default colour when sure
-  on at least :data:`MOSTLY_SURE` of the person's valid frames, orange when sure
-  on at least half, red below.
+* each bone's colour tells how often its rotation was sure: the default colour
+  when sure on at least :data:`MOSTLY_SURE` of the person's valid frames, orange
+  when sure on at least half, red below.
 
 A capture without ``joint_confidence`` (written before it existed) is fully sure.
 """

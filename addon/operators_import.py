@@ -126,9 +126,10 @@ class WHOLEBODY_OT_import_capture(bpy.types.Operator, ImportHelper):
                                                 "camera's view, so that renders (F12) show it")
     key_unsure_joints: BoolProperty(
         name="Key unsure joints", default=True,
-        description="Key joints also where they were not really seen (confidence below 0.5: outside the frame, "
-                    "hidden, hand or face not found), with the held pose the capture gives them. Off: no "
-                    "rotation keys there, so the curves interpolate between the sure keys")
+        description="Key bones also where their rotation was not really seen (its joint or a joint it moves "
+                    "below 0.5 confidence: outside the frame, hidden, hand or face not found), with the "
+                    "held pose the capture gives them. Off: no rotation keys there, so the curves "
+                    "interpolate between the sure keys")
     motion_storage: EnumProperty(name="Store motion as", items=MOTION_STORAGE_ITEMS, default="AUTO")
 
     @classmethod

@@ -42,6 +42,7 @@ def assemble_capture(tracks: dict[int, TrackRecord], source_frames: list[int], i
     """Turns the per-track records into the capture file's arrays: ``tracks`` by track id,
     ``source_frames`` the source index of each solved frame, ``intrinsics`` (3, 3) K;
     ``smooth(full_pose, root, valid, fps, filter_options)`` smooths one track."""
+    from .solve.confidence import rotation_confidence
     from .solve.hold import hold_unsure
     from .tracking.filters import smooth_vectors
 
@@ -77,8 +78,9 @@ def assemble_capture(tracks: dict[int, TrackRecord], source_frames: list[int], i
         root[p, slots] = size * np.stack(rec.root)
     capture.joint_confidence = _joint_confidence(capture, root)
     for p in range(len(kept)):
-        # unsure joints first take what was seen (solve/hold.py), then the whole track is smoothed
-        full_pose[p] = hold_unsure(full_pose[p], capture.joint_confidence[p], capture.valid[p])
+        # unsure rotations first take what was seen (solve/hold.py), then the whole track is smoothed
+        full_pose[p] = hold_unsure(full_pose[p], rotation_confidence(capture.joint_confidence[p]),
+                                   capture.valid[p])
         full_pose[p], root[p] = smooth(full_pose[p], root[p], capture.valid[p], capture.fps, filter_options)
         capture.expression[p] = smooth_vectors(capture.expression[p], capture.face_valid[p], capture.fps,
                                                filter_options)

@@ -74,9 +74,18 @@ def test_unsure_joints_left_unkeyed_when_asked(clean_scene, confident_capture):
     first, second = (armature.animation_data.action for armature in armatures)
     sure_knee = capture.valid[0].copy()
     sure_knee[UNSURE_KNEE] = False
-    assert keyed_frames(first, armatures[0], 'pose.bones["left_knee"].rotation_quaternion') == _scene_frames(
-        capture, sure_knee)
-    assert keyed_frames(first, armatures[0], 'pose.bones["left_wrist"].rotation_quaternion') == set()
+    # a bone's rotation is sure where its joint and its children are: the unsure knee also leaves the hip
+    # (the thigh ends at the knee) unkeyed; the never-sure wrist leaves the elbow (the forearm ends there)
+    # and the wrist unkeyed
+    for bone in ("left_hip", "left_knee"):
+        assert keyed_frames(first, armatures[0], f'pose.bones["{bone}"].rotation_quaternion') == _scene_frames(
+            capture, sure_knee), bone
+    assert keyed_frames(first, armatures[0], 'pose.bones["left_ankle"].rotation_quaternion') == _scene_frames(
+        capture, capture.valid[0])
+    for bone in ("left_elbow", "left_wrist"):
+        assert keyed_frames(first, armatures[0], f'pose.bones["{bone}"].rotation_quaternion') == set(), bone
+    assert keyed_frames(first, armatures[0], 'pose.bones["left_shoulder"].rotation_quaternion') == _scene_frames(
+        capture, capture.valid[0])
     assert keyed_frames(first, armatures[0], 'pose.bones["right_knee"].rotation_quaternion') == _scene_frames(
         capture, capture.valid[0])
     # the confidence stays keyed on every valid frame
@@ -86,13 +95,15 @@ def test_unsure_joints_left_unkeyed_when_asked(clean_scene, confident_capture):
     sure_second[:8] = False
     assert keyed_frames(second, armatures[1], 'pose.bones["left_knee"].rotation_quaternion') == _scene_frames(
         capture, sure_second)
-    # where the joints above are sure the pose is the capture's (the left fingers hang on the never-keyed
-    # wrist); the unkeyed knee interpolates between its sure keys (frames 2 and 6), not the capture's values
+    # where the joints above are sure the pose is the capture's (the left wrist and fingers hang on the
+    # never-keyed elbow); the unkeyed knee interpolates between its sure keys (frames 2 and 6), not the
+    # capture's values
     scene = clean_scene
     scene.frame_set(int(capture.frame_indices[1]) + 1)
     heads = bone_heads_world(scene, armatures[0])
-    left_fingers = [j for j, name in enumerate(JOINT_NAMES) if name.startswith("left_") and j >= 25]
-    others = np.setdiff1d(np.arange(55), left_fingers)
+    below_elbow = [JOINT_INDEX["left_wrist"]] + [j for j, name in enumerate(JOINT_NAMES)
+                                                 if name.startswith("left_") and j >= 25]
+    others = np.setdiff1d(np.arange(55), below_elbow)
     np.testing.assert_allclose(heads[others], expected_joints_world(capture, 0, 1)[others], atol=1e-3)
     knee_quats = []
     for t in (2, 4, 6):

@@ -1,14 +1,25 @@
 """How sure a capture is of each SMPL-X joint: per-joint confidence from the evidence for it.
 
-A joint's confidence (0..1; below :data:`SURE` it was not really seen) is the
-weakest of the landmarks its rotation and position rest on (:data:`JOINT_EVIDENCE`).
+A joint's confidence (0..1; below :data:`SURE` it was not really seen) is, as the
+capture format defines it, how sure the capture is of the joint's *position*: the
+weakest of the landmarks found at that joint (:data:`JOINT_EVIDENCE`; a hip joint
+on the frame's edge is seen even when the knee below it is not).
+
+A joint's *rotation* is another matter (:func:`rotation_confidence`): it turns the
+bones going out of the joint, so it is known only where the joint and the ends of
+those bones, its children, are seen (the hip's rotation needs the knee); the
+parent's own rotation answers for the bone coming in (requiring the parent too
+made a hip unsure wherever the other hip was hidden, and cost 3 mm PA-MPJPE on
+the occlusion render). The solver's holds use it, and the add-on's "Key unsure
+joints" reads it from the capture's positions.
 Each body landmark's score combines what the landmark model says with what the
 image says, because BlazePose reports limbs it invents (the legs of a man cut at
 the waist by the bottom of the frame) with visibilities above 0.9:
 
 * outside the image: not seen, whatever the model's score. The score ramps from 1
-  :data:`EDGE_MARGIN` of the short side inside the border to 0.5 on the border and
-  0 as far outside;
+  a margin inside the border to 0.5 on the border and 0 as far outside; the margin
+  is the landmark's localization error (:func:`localization_margins`: a tenth of
+  the person's torso), at least :data:`EDGE_MARGIN` of the short side;
 * inside the silhouette of another person who stands in front (root at least
   :data:`IN_FRONT_M` nearer the camera): hidden, 0. The silhouette is a set of
   capsules round that person's limbs, torso and head, from their keypoints (the
@@ -29,11 +40,12 @@ from __future__ import annotations
 import numpy as np
 
 from ..landmarks.types import BODY_INDEX
-from ..skeleton import JOINT_NAMES, NUM_JOINTS
+from ..skeleton import JOINT_INDEX, JOINT_NAMES, NUM_JOINTS, PARENTS
 
 SURE = 0.5
 """A joint below this was not really seen (the capture format's threshold)."""
 EDGE_MARGIN = 0.01        # fraction of the image's short side (at least 2 px) over which the edge score ramps
+LOCALIZATION_ERROR = 0.1  # a landmark's localization error, as a fraction of its person's torso length
 IN_FRONT_M = 0.2          # another person's root this much nearer the camera stands in front
 HIDDEN_SCORE = 0.0        # a landmark inside the silhouette of someone in front
 
@@ -43,41 +55,62 @@ NUM_EVIDENCE = 36
 _EXTRA = {"left_hand_model": LEFT_HAND, "right_hand_model": RIGHT_HAND, "face_model": FACE}
 
 
-def _limb_table() -> dict[str, tuple[tuple[str, ...], ...]]:
-    torso = ("left_hip", "right_hip", "left_shoulder", "right_shoulder")
-    table = {"pelvis": (torso,), "spine1": (torso,), "spine2": (torso,), "spine3": (torso,),
+def _position_table() -> dict[str, tuple[tuple[str, ...], ...]]:
+    hips, shoulders = ("left_hip", "right_hip"), ("left_shoulder", "right_shoulder")
+    table = {"pelvis": (hips,), "spine1": (hips,),
+             # the mid and upper back lie between the hips and the shoulders, the chest and neck at the shoulders
+             "spine2": (hips + shoulders,), "spine3": (shoulders,), "neck": (shoulders,),
              # the head from the face mesh where it was used, else from the body's face points
-             "neck": (("left_shoulder", "right_shoulder", "nose"),),
              "head": (("nose", "left_eye", "right_eye"), ("face_model",)),
              "jaw": (("face_model",),), "left_eye_smplhf": (("face_model",),),
              "right_eye_smplhf": (("face_model",),)}
     for s in ("left", "right"):
+        table.update({f"{s}_{joint}": ((f"{s}_{joint}",),)
+                      for joint in ("hip", "knee", "ankle", "shoulder", "elbow", "wrist")})
         table.update({
-            # thigh direction (its twist also uses the ankle when the knee bends)
-            f"{s}_hip": ((f"{s}_hip", f"{s}_knee"),),
-            # a knee's rotation: the thigh and the shin, hip, knee and ankle landmarks
-            f"{s}_knee": ((f"{s}_hip", f"{s}_knee", f"{s}_ankle"),),
-            f"{s}_ankle": ((f"{s}_knee", f"{s}_ankle", f"{s}_heel", f"{s}_foot_index"),),
-            f"{s}_foot": ((f"{s}_ankle", f"{s}_heel", f"{s}_foot_index"),),
-            f"{s}_collar": (("left_shoulder", "right_shoulder"),),
-            f"{s}_shoulder": ((f"{s}_shoulder", f"{s}_elbow"),),
-            f"{s}_elbow": ((f"{s}_shoulder", f"{s}_elbow", f"{s}_wrist"),),
-            # the hand's rotation from the hand model, else from the body's hand points
-            f"{s}_wrist": ((f"{s}_elbow", f"{s}_wrist", f"{s}_index", f"{s}_pinky"),
-                           (f"{s}_elbow", f"{s}_wrist", f"{s}_hand_model")),
+            f"{s}_foot": ((f"{s}_foot_index",),),          # SMPL-X's foot joint: the ball of the foot
+            f"{s}_collar": (shoulders,),
+            # the knuckles: the hand model's, else the body's own hand points near them
+            f"{s}_index1": ((f"{s}_wrist", f"{s}_index"), (f"{s}_wrist", f"{s}_hand_model")),
+            f"{s}_pinky1": ((f"{s}_wrist", f"{s}_pinky"), (f"{s}_wrist", f"{s}_hand_model")),
+            f"{s}_middle1": ((f"{s}_wrist", f"{s}_index", f"{s}_pinky"), (f"{s}_wrist", f"{s}_hand_model")),
+            f"{s}_ring1": ((f"{s}_wrist", f"{s}_index", f"{s}_pinky"), (f"{s}_wrist", f"{s}_hand_model")),
+            f"{s}_thumb1": ((f"{s}_wrist", f"{s}_thumb"), (f"{s}_wrist", f"{s}_hand_model")),
         })
         for finger in ("index", "middle", "pinky", "ring", "thumb"):
-            for k in (1, 2, 3):
+            for k in (2, 3):
                 table[f"{s}_{finger}{k}"] = ((f"{s}_wrist", f"{s}_hand_model"),)
     return table
 
 
-JOINT_EVIDENCE: dict[str, tuple[tuple[str, ...], ...]] = _limb_table()
-"""SMPL-X joint -> alternative sets of evidence. A joint's confidence is the best
-alternative's weakest member: the landmarks (BlazePose names) that determine its
-local rotation and where it hangs (e.g. a knee's rotation depends on the hip, knee
-and ankle landmarks), and ``*_hand_model``/``face_model``: the hand or face model
+JOINT_EVIDENCE: dict[str, tuple[tuple[str, ...], ...]] = _position_table()
+"""SMPL-X joint -> alternative sets of evidence for its position. A joint's
+confidence is the best alternative's weakest member: the landmarks (BlazePose
+names) at the joint, and ``*_hand_model``/``face_model``: the hand or face model
 found and used in that frame."""
+
+
+def _rotation_neighbours() -> list[np.ndarray]:
+    """Per joint, the joints whose positions fix its rotation: itself and its children (where
+    its bones go); the head's rotation comes from the face points at the head itself, not from the
+    jaw and eyes (which only the face mesh places)."""
+    children = [np.flatnonzero(PARENTS == j) for j in range(NUM_JOINTS)]
+    face = {JOINT_INDEX[n] for n in ("jaw", "left_eye_smplhf", "right_eye_smplhf")}
+    out = []
+    for j in range(NUM_JOINTS):
+        kids = [c for c in children[j] if not (JOINT_NAMES[j] == "head" and c in face)]
+        out.append(np.array(sorted({j} | {int(c) for c in kids})))
+    return out
+
+
+_ROTATION_NEIGHBOURS = _rotation_neighbours()
+
+
+def rotation_confidence(position_confidence: np.ndarray) -> np.ndarray:
+    """(..., 55) joint (position) confidence -> (..., 55) how sure each joint's local rotation is:
+    the weakest of itself and its children (module docstring)."""
+    position_confidence = np.asarray(position_confidence)
+    return np.stack([position_confidence[..., idx].min(-1) for idx in _ROTATION_NEIGHBOURS], -1)
 
 
 def _compile() -> list[list[np.ndarray]]:
@@ -90,13 +123,28 @@ def _compile() -> list[list[np.ndarray]]:
 _COMPILED = _compile()
 
 
-def edge_scores(points_px: np.ndarray, image_size) -> np.ndarray:
-    """(..., 2) pixels -> (...) 1 well inside the image, 0.5 on its border, 0 outside."""
+def edge_scores(points_px: np.ndarray, image_size, margin_px: np.ndarray | float = 0.0) -> np.ndarray:
+    """(..., 2) pixels -> (...) 1 well inside the image, 0.5 on its border, 0 outside.
+
+    The ramp is :data:`EDGE_MARGIN` of the short side wide, or ``margin_px``
+    (broadcast against ``points_px[..., 0]``) where that is wider."""
     width, height = float(image_size[0]), float(image_size[1])
-    margin = max(2.0, EDGE_MARGIN * min(width, height))
+    margin = np.maximum(max(2.0, EDGE_MARGIN * min(width, height)), margin_px)
     x, y = points_px[..., 0], points_px[..., 1]
     inside = np.minimum(np.minimum(x + 0.5, width - 0.5 - x), np.minimum(y + 0.5, height - 0.5 - y))
     return np.clip(0.5 + 0.5 * inside / margin, 0.0, 1.0)
+
+
+def localization_margins(px: np.ndarray) -> np.ndarray:
+    """(..., 33, 2) a person's keypoints -> (..., 1) pixels: how far inside the frame a landmark
+    must lie to be surely in it. A landmark model cannot place a point beyond the image, so
+    limbs that leave the frame pile up at its edge; a point closer to the edge than the
+    model's own localization error may be outside. That error is a few per cent of the
+    body's size (PA-MPJPE 40-90 mm on 1.6-1.8 m people, README): :data:`LOCALIZATION_ERROR`
+    of the torso length (about 3 % of the stature)."""
+    mid_shoulder = 0.5 * (px[..., BODY_INDEX["left_shoulder"], :] + px[..., BODY_INDEX["right_shoulder"], :])
+    mid_hip = 0.5 * (px[..., BODY_INDEX["left_hip"], :] + px[..., BODY_INDEX["right_hip"], :])
+    return LOCALIZATION_ERROR * np.linalg.norm(mid_shoulder - mid_hip, axis=-1)[..., None]
 
 
 # Silhouette capsules of a person from their keypoints: (a, b, radius / torso length in pixels).
@@ -144,7 +192,7 @@ def landmark_scores(keypoints: np.ndarray, valid: np.ndarray, root_depth: np.nda
     valid = np.asarray(valid, dtype=bool)
     px = keypoints[..., :2]
     visibility = np.clip(keypoints[..., 2], 0.0, 1.0)
-    score = edge_scores(px, image_size) * (0.5 + 0.5 * visibility)
+    score = edge_scores(px, image_size, localization_margins(px)) * (0.5 + 0.5 * visibility)
     people = valid.shape[0]
     for p in range(people):
         for q in range(people):
@@ -158,7 +206,7 @@ def landmark_scores(keypoints: np.ndarray, valid: np.ndarray, root_depth: np.nda
 
 
 def joint_confidence(body_scores: np.ndarray, hand_valid: np.ndarray, face_valid: np.ndarray) -> np.ndarray:
-    """Per SMPL-X joint confidence from the evidence table.
+    """Per SMPL-X joint (position) confidence from the evidence table (JOINT_EVIDENCE).
 
     Args:
         body_scores: (..., 33) from :func:`landmark_scores`.

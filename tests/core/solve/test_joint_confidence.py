@@ -17,7 +17,7 @@ from wholebody_core.maths.rotations import (axis_angle_rotmat, geodesic_angle, r
 from wholebody_core.pipeline import CaptureOptions
 from wholebody_core.skeleton import JOINT_INDEX, JOINT_NAMES, default_rest_joints
 from wholebody_core.solve.confidence import (JOINT_EVIDENCE, edge_scores, inside_silhouette, joint_confidence,
-                                             landmark_scores)
+                                             landmark_scores, localization_margins, rotation_confidence)
 from wholebody_core.solve.hold import NEUTRAL_ROTVEC, hold_unsure
 from wholebody_core.solve.landmark_map import body_landmark_rig
 from wholebody_core.solve.synthetic import random_local_rotmat, synthetic_observations
@@ -70,12 +70,45 @@ def test_every_joint_has_evidence_and_the_table_names_real_landmarks():
     assert set(JOINT_EVIDENCE) == set(JOINT_NAMES)
     known = set(BODY_LANDMARK_NAMES) | {"left_hand_model", "right_hand_model", "face_model"}
     assert all(name in known for alts in JOINT_EVIDENCE.values() for alt in alts for name in alt)
-    assert JOINT_EVIDENCE["left_knee"] == (("left_hip", "left_knee", "left_ankle"),)
+    assert JOINT_EVIDENCE["left_knee"] == (("left_knee",),)     # a position: the landmark at the joint
+
+
+def test_a_rotation_needs_its_joint_and_the_joints_it_moves():
+    position = np.ones((3, 55))
+    position[0, JOINT_INDEX["left_knee"]] = 0.2                 # the knee unseen
+    position[1, JOINT_INDEX["jaw"]] = 0.0                       # no face mesh: jaw and eyes unseen
+    position[2, JOINT_INDEX["pelvis"]] = 0.3
+    rotation = rotation_confidence(position)
+    unsure = {JOINT_NAMES[j] for j in np.flatnonzero(rotation[0] < 0.5)}
+    assert unsure == {"left_hip", "left_knee"}                  # the thigh ends at the knee
+    unsure = {JOINT_NAMES[j] for j in np.flatnonzero(rotation[1] < 0.5)}
+    assert unsure == {"jaw"}                                    # the head turns with its face points
+    unsure = {JOINT_NAMES[j] for j in np.flatnonzero(rotation[2] < 0.5)}
+    assert unsure == {"pelvis"}                                 # the hips and spine answer for themselves
 
 
 def test_edge_scores_ramp_through_one_half_on_the_border():
     px = np.array([[320.0, 240.0], [-0.5, 240.0], [-20.0, 240.0], [320.0, 479.5], [320.0, 700.0]])
     np.testing.assert_allclose(edge_scores(px, SIZE), [1.0, 0.5, 0.0, 0.5, 0.0], atol=1e-9)
+
+
+def test_a_point_within_its_persons_localization_error_of_the_edge_is_not_surely_inside():
+    """A landmark model piles limbs that leave the frame at its edge: 4 px inside the left
+    edge is sure for the default ramp (4.8 px on 640x480) but not for a person whose
+    torso is 100 px long (localization error 10 px)."""
+    body = np.zeros((33, 2))
+    body[[BODY_INDEX["left_shoulder"], BODY_INDEX["right_shoulder"]]] = [[300.0, 100.0], [340.0, 100.0]]
+    body[[BODY_INDEX["left_hip"], BODY_INDEX["right_hip"]]] = [[300.0, 200.0], [340.0, 200.0]]
+    margin = localization_margins(body)
+    np.testing.assert_allclose(margin, [10.0])
+    near_edge = np.array([[3.5, 240.0]])
+    assert edge_scores(near_edge, SIZE) > 0.9
+    np.testing.assert_allclose(edge_scores(near_edge, SIZE, margin), 0.5 + 0.5 * 4.0 / 10.0)
+    keypoints = np.concatenate([body, np.ones((33, 1))], -1)[None, None]        # (1, 1, 33, 3), fully visible
+    keypoints[0, 0, BODY_INDEX["right_wrist"]] = [3.5, 240.0, 0.1]               # at the edge, "not visible"
+    score = landmark_scores(keypoints, np.ones((1, 1), bool), np.full((1, 1), 3.0), SIZE)
+    assert score[0, 0, BODY_INDEX["right_wrist"]] < 0.5                          # 0.7 * 0.55
+    assert score[0, 0, BODY_INDEX["left_shoulder"]] == 1.0
 
 
 def test_a_landmark_behind_someone_in_front_is_hidden_not_one_behind():
@@ -112,9 +145,15 @@ def test_a_person_cut_at_the_waist_gets_held_neutral_legs_not_invented_ones():
     capture = _capture(obs, origins)
     conf = capture.joint_confidence[0]
     assert conf.dtype == np.float32 and conf.shape == (frames, 55)
-    assert conf[:, LEG_JOINTS].max() < 0.5, conf[:, LEG_JOINTS].max()
+    below = [j for j in LEG_JOINTS if not JOINT_NAMES[j].endswith("_hip")]
+    hips = [JOINT_INDEX["left_hip"], JOINT_INDEX["right_hip"]]
+    assert conf[:, below].max() < 0.5, conf[:, below].max()
+    assert conf[:, hips].min() > 0.5                # in the frame, above its edge: the hip joints are seen ...
+    rotation = rotation_confidence(conf)
+    assert rotation[:, LEG_JOINTS].max() < 0.5      # ... but not where the thighs go
     assert conf[:, TORSO_JOINTS].min() > 0.5, conf[:, TORSO_JOINTS].min()
-    assert conf[:, 22:].max() < 0.5               # hands and face not looked for
+    beyond_knuckles = [j for j in range(22, 55) if not JOINT_NAMES[j].endswith("1")]
+    assert conf[:, beyond_knuckles].max() < 0.5   # hand and face models not run: fingers, jaw, eyes unseen
     solved = _local_rotmat(capture)
     # never seen in this track: the neutral standing leg, not the model's bent knees
     neutral = rotvec_to_rotmat(NEUTRAL_ROTVEC[LEG_JOINTS])
@@ -147,7 +186,9 @@ def test_an_arm_that_leaves_the_frame_is_slerped_between_its_seen_frames():
     for smoothing in (0.0, 0.5):
         capture = _capture(obs, origins, smoothing)
         conf = capture.joint_confidence[0]
-        assert conf[np.ix_(gap, LEFT_ARM)].max() < 0.5
+        assert conf[np.ix_(gap, LEFT_ARM[1:])].max() < 0.5          # elbow and wrist outside the frame
+        assert conf[gap, shoulder].min() > 0.5                      # the shoulder inside it
+        assert rotation_confidence(conf)[np.ix_(gap, LEFT_ARM)].max() < 0.5   # the upper arm's way unseen
         seen = np.setdiff1d(np.arange(frames), gap)
         assert conf[np.ix_(seen, LEFT_ARM)].min() > 0.5
         others = np.setdiff1d(TORSO_JOINTS, LEFT_ARM)
@@ -198,7 +239,10 @@ def test_joint_confidence_of_missing_models_and_soft_visibility():
     left_fingers = [j for j, n in enumerate(JOINT_NAMES) if n.startswith("left_") and n[5:-1] in
                     ("index", "middle", "ring", "pinky", "thumb")]
     right_fingers = [j + 15 for j in left_fingers]
-    assert conf[0, left_fingers].min() == 1.0 and conf[0, right_fingers].max() == 0.0
+    right_knuckles = [j for j in right_fingers if JOINT_NAMES[j].endswith("1")]
+    assert conf[0, left_fingers].min() == 1.0
+    assert conf[0, np.setdiff1d(right_fingers, right_knuckles)].max() == 0.0    # no hand model: unseen ...
+    assert conf[0, right_knuckles].min() == 1.0                     # ... but the body's own hand points
     assert conf[0, [22, 23, 24]].max() == 0.0 and conf[1, [22, 23, 24]].min() == 1.0
     assert conf[0, JOINT_INDEX["head"]] == 1.0                              # the body's face points
     assert 0.5 <= conf[1, JOINT_INDEX["left_knee"]] < 0.6                   # lower, but not unseen
