@@ -171,3 +171,12 @@ def test_a_body_made_up_in_floodlights_drifts(body_model):
     body = body_model(image, RotatedRect(381.0, 460.6, 129.7, 129.7, -0.995))
     assert body.presence > 0.9
     assert not survives_recrop(body, lambda roi: body_model(image, roi))
+
+
+def test_the_pipeline_runs_the_test_on_stills_only():
+    """On video whether someone is there is judged over frames (coherence.py)."""
+    from wholebody_core.pipeline import CaptureOptions, _landmark_backend
+
+    options = CaptureOptions(hands=False, face=False)
+    assert _landmark_backend(options, False, video=False).options.recrop_test
+    assert not _landmark_backend(options, False, video=True).options.recrop_test
