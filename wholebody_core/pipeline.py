@@ -138,7 +138,7 @@ def run_capture(
     from .tracking.tracker import Tracker, TrackerOptions
 
     setup = _prepare(input_path, options, media_info)
-    backend = _landmark_backend(options, setup.uses_networks)
+    backend = _landmark_backend(options, setup.uses_networks, video=setup.info.is_video)
     tracker = Tracker(TrackerOptions())
     solver = _solver(options, setup)
     clock = StageClock(CAPTURE_STAGES)
@@ -212,16 +212,17 @@ def _prepare(input_path: str | Path, options: CaptureOptions, media_info: MediaI
     return _Setup(info, intrinsics, device, uses_networks, body_model, num_frames)
 
 
-def _landmark_backend(options: CaptureOptions, uses_networks: bool):
+def _landmark_backend(options: CaptureOptions, uses_networks: bool, video: bool):
     """The landmark backend. The network backends keep the built-in people (detection +
     body landmarks: boxes, keypoints, tracking); the networks replace its hand/face
-    landmarks and the solve."""
+    landmarks and the solve. The re-crop test for people found by the detector runs on
+    stills only (``LandmarkOptions.recrop_test``)."""
     from .landmarks.options import LandmarkOptions
     from .models import create_landmark_backend
 
     return create_landmark_backend("mediapipe-tflite" if uses_networks else options.backend, LandmarkOptions(
         max_people=options.max_people, hands=options.hands and not uses_networks,
-        face=options.face and not uses_networks, num_threads=options.num_threads,
+        face=options.face and not uses_networks, num_threads=options.num_threads, recrop_test=not video,
     ))
 
 

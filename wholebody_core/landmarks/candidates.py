@@ -13,6 +13,7 @@ import numpy as np
 from wholebody_core.detection.nms import iou_xyxy
 from wholebody_core.detection.types import PersonDetection
 from wholebody_core.landmarks.body import BodyLandmarker, BodyLandmarks
+from wholebody_core.landmarks.coherence import coherent_person
 from wholebody_core.landmarks.options import LandmarkOptions
 from wholebody_core.landmarks.people import (
     MIN_BODY_TO_CROP, MIN_VISIBLE_LANDMARKS, Accepted, body_bbox_xyxy, count_visible_in_image, head_matches,
@@ -100,11 +101,20 @@ class CropTrier:
             return False, body
         if det is not None and det.keypoints_px is not None and not head_matches(det, body, HEAD_MATCH_SIDES):
             return False, body
+        if (det is not None and self.options.recrop_test
+                and not coherent_person(body, [a.body for a in accepted], lambda r: self._recrop(r, occluders))):
+            return False, None  # not a fixed point of re-cropping: made up (coherence.py)
         if tracked is not None and not continues_track(tracked.bbox_xyxy, tracked.appearance, bbox,
                                                        body_appearance(image_rgb, body)):
             return False, body
         accepted.append(Accepted(body, bbox, tracked))
         return True, body
+
+    def _recrop(self, roi: RotatedRect, occluders: list[BodyLandmarks] | None) -> BodyLandmarks:
+        """The body model on ``roi`` for the re-crop test, with the people painted over
+        that the crop had painted over (the re-crop must see what the crop saw)."""
+        self.runs += 1
+        return self.body_model(self.image_rgb, roi, occluders)
 
 
 def followed_people(previous: list[PersonObservation] | None) -> list[PersonObservation]:

@@ -40,6 +40,13 @@ class LandmarkOptions:
     min_hand_crop_px: float = 16.0     # no hand model on smaller crops (people under ~110 px tall)
     min_face_crop_px: float = 16.0     # no face model on smaller crops (people under ~100 px tall)
     duplicate_iou: float = 0.8         # two results with body boxes overlapping more are one person
+    # A person found by the detector must be a fixed point of re-cropping (coherence.py):
+    # made-up bodies in lens flares, on a cat's face, on floors and arms are not. The
+    # pipeline keeps it for stills and turns it off for videos, where whether someone
+    # is there is judged over frames (tracks seen in too few frames are dropped) and
+    # a person dropped on one frame changes which crops the tracking follows next
+    # (clip_crowd: a person-frame lost, recall 0.89 -> 0.88).
+    recrop_test: bool = True
     models_dir: str | None = None      # folder with the .tflite files; None: the mediapipe wheel
 
     def __post_init__(self):
