@@ -20,7 +20,7 @@ from wholebody_core.detection.types import DetectorOptions
 from wholebody_core.errors import InputError
 from wholebody_core.landmarks.body import BodyLandmarker
 from wholebody_core.landmarks.candidates import (
-    CropTrier, add_detected, follow, followed_people, found_again,
+    CropTrier, add_detected, follow, followed_people, found_again, look_behind_heads,
 )
 from wholebody_core.landmarks.face import FaceLandmarker
 from wholebody_core.landmarks.hands import HandLandmarker
@@ -104,6 +104,7 @@ class MediapipeTfliteBackend:
         self.last_detector_ran = True
         with clock("pose"):
             add_detected(trier, detections, accepted, self.options.max_people)
+            look_behind_heads(trier, accepted, self.options.max_people)
 
     def _observe(self, image_rgb: np.ndarray, person: Accepted, clock: StageClock) -> PersonObservation:
         """The kept person's observation with their hands and face."""

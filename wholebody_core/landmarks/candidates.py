@@ -16,8 +16,8 @@ from wholebody_core.landmarks.body import BodyLandmarker, BodyLandmarks
 from wholebody_core.landmarks.coherence import coherent_person
 from wholebody_core.landmarks.options import LandmarkOptions
 from wholebody_core.landmarks.people import (
-    MIN_BODY_TO_CROP, MIN_VISIBLE_LANDMARKS, Accepted, body_bbox_xyxy, count_visible_in_image, head_matches,
-    is_duplicate, proportions_possible,
+    MIN_BODY_TO_CROP, MIN_VISIBLE_LANDMARKS, Accepted, body_bbox_xyxy, count_visible_in_image, face_centre_px,
+    face_span_px, head_matches, is_duplicate, proportions_possible,
 )
 from wholebody_core.landmarks.schedule import LostPerson
 from wholebody_core.landmarks.types import NOSE, PersonObservation
@@ -40,6 +40,16 @@ IN_FRONT_OVERLAP = 0.2
 # body boxes; BlazePose's head boxes are tested by the nose) is that person.
 COVERED_IOU = 0.5
 MIN_CROP_SIDE_PX = 4.0   # smaller crops hold no person the body model could see
+# One head per person, and the body model reads a person from the face in view: a
+# person whose face is turned away, pressed to a kept person's face (two people
+# hugging), comes back from every crop with the kept person's face as their head
+# (hugging: even a crop centred on the man's true hips). So each kept person's crop
+# is tried again with their head hidden: a disc of this many face spans in radius
+# (the face points span a little less than the head's breadth: the disc covers the
+# head, hair included). A head found there is someone else's only if it lies on
+# pixels the model saw (its face centre outside the disc): a head guessed into the
+# hidden one is the same person again.
+HIDDEN_HEAD_FACE_SPANS = 1.0
 
 
 def body_appearance(image_rgb: np.ndarray, body: BodyLandmarks) -> np.ndarray:
@@ -75,14 +85,18 @@ class CropTrier:
 
     def try_crop(self, roi: RotatedRect, accepted: list[Accepted], occluders: list[BodyLandmarks] | None = None,
                  det: PersonDetection | None = None,
-                 tracked: PersonObservation | None = None) -> tuple[bool, BodyLandmarks | None]:
+                 tracked: PersonObservation | None = None,
+                 hidden_head: tuple[np.ndarray, float] | None = None) -> tuple[bool, BodyLandmarks | None]:
         """Run the body model on ``roi``; keep the result (append it to ``accepted``)
         unless absent, implausible or a duplicate. With ``det``, the body's nose must
         also be on the detector's head (else the crop showed another person, or a limb
         read as a person). With ``tracked`` (last frame's person whose crop this is),
         the body must still be that person: about the same size, in the same clothes
         (else the crop slid onto someone else, or mixed the person with someone in
-        front). Returns (kept, the body found or None when nobody plausible is there)."""
+        front). With ``hidden_head`` ((2,) centre, radius: a kept person's head hidden
+        on this trier's image), the body's face must lie outside it, and the body must
+        be a fixed point of re-cropping (as a detector's person). Returns (kept, the
+        body found or None when nobody plausible is there)."""
         image_rgb = self.image_rgb
         if roi.width < MIN_CROP_SIDE_PX or not np.isfinite(roi.as_array()).all():
             return False, None
@@ -97,11 +111,13 @@ class CropTrier:
             return False, None  # nothing of them to see: the model guessed a person
         if not proportions_possible(body.points_px, body.visibility):
             return False, None  # limbs no body with this face could have
+        if hidden_head is not None and np.linalg.norm(face_centre_px(body.points_px) - hidden_head[0]) <= hidden_head[1]:
+            return False, None  # a head guessed into the hidden one: the same person again
         if is_duplicate(body, bbox, accepted, self.options.duplicate_iou):
             return False, body
         if det is not None and det.keypoints_px is not None and not head_matches(det, body, HEAD_MATCH_SIDES):
             return False, body
-        if (det is not None and self.options.recrop_test
+        if ((det is not None or hidden_head is not None) and self.options.recrop_test
                 and not coherent_person(body, [a.body for a in accepted], lambda r: self._recrop(r, occluders))):
             return False, None  # not a fixed point of re-cropping: made up (coherence.py)
         if tracked is not None and not continues_track(tracked.bbox_xyxy, tracked.appearance, bbox,
@@ -175,6 +191,40 @@ def add_detected(trier: CropTrier, detections: list[PersonDetection], accepted: 
         # someone already found in front: paint the people found over and retry.
         if not head_matches(det, body):
             trier.try_crop(det.body_roi, accepted, occluders=[a.body for a in accepted], det=det)
+
+
+def hide_disc(image_rgb: np.ndarray, centre_px: np.ndarray, radius_px: float) -> np.ndarray:
+    """(H, W, 3) image -> a copy with the disc filled with the median colour of the
+    ring around it (one disc radius wide): what lies there is not seen."""
+    height, width = image_rgb.shape[:2]
+    yy, xx = np.mgrid[:height, :width]
+    dist = np.hypot(xx - centre_px[0], yy - centre_px[1])
+    disc, ring = dist <= radius_px, (dist > radius_px) & (dist <= 2.0 * radius_px)
+    out = image_rgb.copy()
+    if disc.any() and ring.any():
+        out[disc] = np.median(image_rgb[ring], axis=0).astype(image_rgb.dtype)
+    return out
+
+
+def look_behind_heads(trier: CropTrier, accepted: list[Accepted], max_people: int) -> None:
+    """Each person kept so far, their crop tried again with their head hidden
+    (:data:`HIDDEN_HEAD_FACE_SPANS`); a person found there with a head of their own is
+    kept, judged against everyone else by the usual rules (against the hidden person
+    the bodies may overlap as much as two people hugging do). Stills only: it rests
+    on the re-crop test to reject made-up bodies (``LandmarkOptions.recrop_test``)."""
+    if not trier.options.recrop_test:
+        return
+    for person in list(accepted):
+        if len(accepted) >= max_people:
+            break
+        radius = HIDDEN_HEAD_FACE_SPANS * face_span_px(person.body.points_px)
+        centre = face_centre_px(person.body.points_px)
+        behind = CropTrier(trier.body_model, hide_disc(trier.image_rgb, centre, radius), trier.options)
+        others = [a for a in accepted if a is not person]
+        ok, _ = behind.try_crop(person.body.roi, others, hidden_head=(centre, radius))
+        trier.runs += behind.runs
+        if ok:
+            accepted.append(others[-1])
 
 
 def found_again(image_rgb: np.ndarray, lost: LostPerson, accepted: list[Accepted]) -> bool:

@@ -167,12 +167,23 @@ MAX_STATURE_IN_FACE_SPANS = 40.0
 FACE_SPAN_NOISE_PX = 3.0     # landmark noise: tiny faces are measured at least this wide
 
 
+def face_span_px(points_px: np.ndarray) -> float:
+    """(33, 2) landmarks -> the largest distance between two face points, pixels (at
+    least :data:`FACE_SPAN_NOISE_PX`): about the head's breadth."""
+    face = points_px[FACE_POINTS]
+    return max(float(np.linalg.norm(face[:, None] - face[None], axis=2).max()), FACE_SPAN_NOISE_PX)
+
+
+def face_centre_px(points_px: np.ndarray) -> np.ndarray:
+    """(33, 2) landmarks -> (2,) the mean of the 11 face points, pixels."""
+    return points_px[FACE_POINTS].mean(axis=0)
+
+
 def implied_stature_in_face_spans(points_px: np.ndarray, visibility: np.ndarray) -> float:
     """(33, 2) landmarks, (33,) visibility -> the least stature, in face spans, that
     the visible segments need (each segment divided by its share of stature); 0 when
     no segment is visible."""
-    face = points_px[FACE_POINTS]
-    span = max(float(np.linalg.norm(face[:, None] - face[None], axis=2).max()), FACE_SPAN_NOISE_PX)
+    span = face_span_px(points_px)
     need = 0.0
     for a, b, share in BODY_SEGMENTS:
         if visibility[a] > 0.5 and visibility[b] > 0.5:
