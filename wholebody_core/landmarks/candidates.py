@@ -13,7 +13,7 @@ import numpy as np
 from wholebody_core.detection.nms import iou_xyxy
 from wholebody_core.detection.types import PersonDetection
 from wholebody_core.landmarks.body import BodyLandmarker, BodyLandmarks
-from wholebody_core.landmarks.coherence import coherent_person
+from wholebody_core.landmarks.coherence import coherent_person, survives_recrop
 from wholebody_core.landmarks.options import LandmarkOptions
 from wholebody_core.landmarks.people import (
     MIN_BODY_TO_CROP, MIN_VISIBLE_LANDMARKS, Accepted, body_bbox_xyxy, count_visible_in_image, face_centre_px,
@@ -94,8 +94,8 @@ class CropTrier:
         the body must still be that person: about the same size, in the same clothes
         (else the crop slid onto someone else, or mixed the person with someone in
         front). With ``hidden_head`` ((2,) centre, radius: a kept person's head hidden
-        on this trier's image), the body's face must lie outside it, and the body must
-        be a fixed point of re-cropping (as a detector's person). Returns (kept, the
+        on this trier's image), the body's face must lie outside it and outside every
+        kept person's head (:func:`own_head`), and the body must be a fixed point of re-cropping, even partly behind others. Returns (kept, the
         body found or None when nobody plausible is there)."""
         image_rgb = self.image_rgb
         if roi.width < MIN_CROP_SIDE_PX or not np.isfinite(roi.as_array()).all():
@@ -111,15 +111,19 @@ class CropTrier:
             return False, None  # nothing of them to see: the model guessed a person
         if not proportions_possible(body.points_px, body.visibility):
             return False, None  # limbs no body with this face could have
-        if hidden_head is not None and np.linalg.norm(face_centre_px(body.points_px) - hidden_head[0]) <= hidden_head[1]:
-            return False, None  # a head guessed into the hidden one: the same person again
+        if hidden_head is not None and not own_head(body, hidden_head, accepted):
+            return False, None  # a head guessed into the hidden one, or a kept person's
         if is_duplicate(body, bbox, accepted, self.options.duplicate_iou):
             return False, body
         if det is not None and det.keypoints_px is not None and not head_matches(det, body, HEAD_MATCH_SIDES):
             return False, body
-        if ((det is not None or hidden_head is not None) and self.options.recrop_test
+        if (det is not None and self.options.recrop_test
                 and not coherent_person(body, [a.body for a in accepted], lambda r: self._recrop(r, occluders))):
             return False, None  # not a fixed point of re-cropping: made up (coherence.py)
+        # a head of their own is all that tells this person from the hidden one: no
+        # exemption for people partly behind others
+        if hidden_head is not None and not survives_recrop(body, lambda r: self._recrop(r, occluders)):
+            return False, None
         if tracked is not None and not continues_track(tracked.bbox_xyxy, tracked.appearance, bbox,
                                                        body_appearance(image_rgb, body)):
             return False, body
@@ -193,6 +197,19 @@ def add_detected(trier: CropTrier, detections: list[PersonDetection], accepted: 
             trier.try_crop(det.body_roi, accepted, occluders=[a.body for a in accepted], det=det)
 
 
+def own_head(body: BodyLandmarks, hidden_head: tuple[np.ndarray, float], accepted: list[Accepted]) -> bool:
+    """One head per person: the body's face centre lies outside the hidden head ((2,)
+    centre, radius px) and outside every kept person's head (a disc of
+    :data:`HIDDEN_HEAD_FACE_SPANS` of their face span around their face centre). A
+    body found with a kept person's head is that person's head on someone else's
+    body (people crossing: the near walker's body read with the far one's face)."""
+    centre = face_centre_px(body.points_px)
+    if np.linalg.norm(centre - hidden_head[0]) <= hidden_head[1]:
+        return False
+    return all(np.linalg.norm(centre - face_centre_px(a.body.points_px))
+               > HIDDEN_HEAD_FACE_SPANS * face_span_px(a.body.points_px) for a in accepted)
+
+
 def hide_disc(image_rgb: np.ndarray, centre_px: np.ndarray, radius_px: float) -> np.ndarray:
     """(H, W, 3) image -> a copy with the disc filled with the median colour of the
     ring around it (one disc radius wide): what lies there is not seen."""
@@ -211,7 +228,8 @@ def look_behind_heads(trier: CropTrier, accepted: list[Accepted], max_people: in
     (:data:`HIDDEN_HEAD_FACE_SPANS`); a person found there with a head of their own is
     kept, judged against everyone else by the usual rules (against the hidden person
     the bodies may overlap as much as two people hugging do). Stills only: it rests
-    on the re-crop test to reject made-up bodies (``LandmarkOptions.recrop_test``)."""
+    on the re-crop test to reject made-up bodies (``LandmarkOptions.recrop_test``).
+    The people found here are not searched behind again."""
     if not trier.options.recrop_test:
         return
     for person in list(accepted):

@@ -10,12 +10,13 @@ import numpy as np
 from wholebody_core.detection.types import PersonDetection
 from wholebody_core.landmarks.body import BodyLandmarks
 from wholebody_core.landmarks.candidates import (
-    CropTrier, body_appearance, detection_covered, follow, followed_people, found_again, running_appearance,
+    CropTrier, body_appearance, detection_covered, follow, followed_people, found_again, hide_disc, look_behind_heads,
+    running_appearance,
 )
 from wholebody_core.landmarks.options import LandmarkOptions
-from wholebody_core.landmarks.people import Accepted, body_bbox_xyxy
+from wholebody_core.landmarks.people import Accepted, body_bbox_xyxy, face_centre_px
 from wholebody_core.landmarks.schedule import LostPerson
-from wholebody_core.landmarks.types import PersonObservation
+from wholebody_core.landmarks.types import NOSE, PersonObservation
 from wholebody_core.maths.rotated_rect import RotatedRect
 from wholebody_core.tracking.appearance import appearance_descriptor, blend_descriptor
 from wholebody_core.tracking.identity import APPEARANCE_UPDATE
@@ -166,3 +167,76 @@ def test_the_lost_are_found_again_near_where_they_were_lost_and_in_their_clothes
     assert not found_again(image, LostPerson(centre + [400.0, 0.0], 5, clothes), kept)   # too far
     other = appearance_descriptor(image, _standing_body(500.0).points_px)
     assert not found_again(image, LostPerson(centre, 5, other), kept)                  # someone else's clothes
+
+
+# -- looking behind a kept person's head (two people hugging) --------------------
+
+def test_hide_disc_fills_the_disc_with_the_colour_around_it():
+    image = np.full((60, 80, 3), 50, np.uint8)
+    image[20:40, 30:50] = 200                     # a bright head on a dark background
+    hidden = hide_disc(image, np.array([40.0, 30.0]), 8.0)
+    assert (hidden[30, 40] == 50).all() and (hidden[23, 40] == 50).all()   # inside the disc: the background
+    np.testing.assert_array_equal(hidden[20, 30], image[20, 30])           # outside it: untouched
+    np.testing.assert_array_equal(image[30, 40], [200, 200, 200])          # the input is not changed
+
+
+class _HuggingModel:
+    """One crop: the person whose face is in view (a bright mark at ``face_px``) while
+    it is there; once it is hidden, a second person whose head is ``shift_px`` to the
+    right (their own head, or one guessed into the hidden head when the shift is small)."""
+
+    def __init__(self, face_px: np.ndarray, shift_px: float):
+        self.face_px, self.shift_px = face_px, shift_px
+
+    def __call__(self, image_rgb, roi, occluders=None):
+        height = 200.0
+        points = _person_points(roi.cx, roi.cy - height / 2, height)
+        x, y = np.round(self.face_px).astype(int)
+        if image_rgb[y, x, 0] != 255:
+            points[:11] += [self.shift_px, 0.0]       # the face moved: another head
+        return BodyLandmarks(roi=roi, presence=0.95, points_px=points, visibility=np.ones(33),
+                             world_cam=np.zeros((33, 3)), next_roi=roi)
+
+
+def _hugging_scene(shift_px: float, recrop_test: bool = True):
+    image = np.full((480, 640, 3), 120, np.uint8)
+    roi = RotatedRect(300.0, 240.0, 260.0, 260.0, 0.0)
+    face = face_centre_px(_person_points(300.0, 140.0))
+    image[int(face[1]) - 3:int(face[1]) + 4, int(face[0]) - 3:int(face[0]) + 4] = 255
+    trier = CropTrier(_HuggingModel(face, shift_px), image, LandmarkOptions(recrop_test=recrop_test))
+    accepted: list[Accepted] = []
+    assert trier.try_crop(roi, accepted)[0]
+    look_behind_heads(trier, accepted, max_people=10)
+    return accepted, trier
+
+
+def test_a_person_with_their_own_head_behind_a_kept_head_is_found():
+    accepted, _ = _hugging_scene(shift_px=40.0)   # two face spans to the side: another head
+    assert len(accepted) == 2
+    assert accepted[1].body.points_px[NOSE, 0] == accepted[0].body.points_px[NOSE, 0] + 40.0
+
+
+def test_a_head_guessed_into_the_hidden_one_is_the_same_person():
+    accepted, _ = _hugging_scene(shift_px=8.0)    # inside the hidden disc
+    assert len(accepted) == 1
+
+
+def test_no_search_behind_heads_without_the_recrop_test():
+    accepted, trier = _hugging_scene(shift_px=40.0, recrop_test=False)
+    assert len(accepted) == 1 and trier.runs == 1
+
+
+def test_a_kept_person_s_head_on_another_body_is_not_a_new_person():
+    """People crossing: the near walker's crop with his head hidden came back with the
+    far walker's face (kept already) on his body."""
+    image = np.full((480, 640, 3), 120, np.uint8)
+    roi = RotatedRect(300.0, 240.0, 260.0, 260.0, 0.0)
+    face = face_centre_px(_person_points(300.0, 140.0))
+    image[int(face[1]) - 3:int(face[1]) + 4, int(face[0]) - 3:int(face[0]) + 4] = 255
+    trier = CropTrier(_HuggingModel(face, 40.0), image, LandmarkOptions())
+    far = _person_points(340.0, 140.0)                   # the far walker: her head where the new one is
+    far_body = dataclasses.replace(_standing_body(340.0), points_px=far, roi=dataclasses.replace(roi, cx=340.0))
+    accepted = [Accepted(far_body, body_bbox_xyxy(far))]
+    assert trier.try_crop(roi, accepted)[0]
+    look_behind_heads(trier, accepted, max_people=10)
+    assert len(accepted) == 2
