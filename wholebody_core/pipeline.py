@@ -216,7 +216,8 @@ def _landmark_backend(options: CaptureOptions, uses_networks: bool, video: bool)
     """The landmark backend. The network backends keep the built-in people (detection +
     body landmarks: boxes, keypoints, tracking); the networks replace its hand/face
     landmarks and the solve. The re-crop test for people found by the detector runs on
-    stills only (``LandmarkOptions.recrop_test``)."""
+    stills only (``LandmarkOptions.recrop_test``), and with it the search behind each
+    kept person's head."""
     from .landmarks.options import LandmarkOptions
     from .models import create_landmark_backend
 

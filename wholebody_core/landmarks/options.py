@@ -45,7 +45,9 @@ class LandmarkOptions:
     # pipeline keeps it for stills and turns it off for videos, where whether someone
     # is there is judged over frames (tracks seen in too few frames are dropped) and
     # a person dropped on one frame changes which crops the tracking follows next
-    # (clip_crowd: a person-frame lost, recall 0.89 -> 0.88).
+    # (clip_crowd: a person-frame lost, recall 0.89 -> 0.88). The search behind each
+    # kept person's head (candidates.look_behind_heads: two people hugging) rests on
+    # this test and runs with it.
     recrop_test: bool = True
     models_dir: str | None = None      # folder with the .tflite files; None: the mediapipe wheel
 
