@@ -55,8 +55,10 @@ def _model_throughput(clip: Path, threads: int, max_people: int) -> float:
     from wholebody_core.models import create_landmark_backend
 
     frames = [img for _, img in iter_frames(probe(clip), FrameRange())]
+    # as the pipeline runs a video: no re-crop test, no search behind kept heads (stills only)
     backend = create_landmark_backend("mediapipe-tflite", LandmarkOptions(num_threads=threads,
-                                                                          max_people=max_people))
+                                                                          max_people=max_people,
+                                                                          recrop_test=False))
     previous = None
     started = time.perf_counter()
     for image in frames:
