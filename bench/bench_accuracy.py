@@ -54,12 +54,14 @@ def _mid_hip(points: np.ndarray) -> np.ndarray:
 
 def _parts(media: Path, gt, capture) -> dict:
     """Raw landmark 3D vs solved skeleton, k alone vs corrected k, per matched person-frame."""
-    backend = create_landmark_backend("mediapipe-tflite", LandmarkOptions())
+    info = probe(media)
+    # the landmark stage as the pipeline runs it: the re-crop test (and the search behind heads) on stills only
+    backend = create_landmark_backend("mediapipe-tflite", LandmarkOptions(recrop_test=not info.is_video))
     gt_cols = [list(map(str, gt.joint_names)).index(n) for n in LIMB_JOINTS]
     cap_frame_of = {int(f): i for i, f in enumerate(capture.frame_indices)}
     rows = {"raw": [], "solved": [], "k_rel": [], "corrected_rel": []}
     previous = None
-    for t, (frame, image) in enumerate(iter_frames(probe(media), FrameRange())):
+    for t, (frame, image) in enumerate(iter_frames(info, FrameRange())):
         observations = backend.process_frame(image, previous)
         previous = observations
         gt_t = int(np.flatnonzero(gt.frame_indices == frame)[0]) if frame in gt.frame_indices else None
