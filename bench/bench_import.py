@@ -36,19 +36,9 @@ import time
 import tracemalloc
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-PACKAGE = "wholebody_mocap"
-
-
-def _load_addon():
-    """The repository as the extension package (a symlink on sys.path), enabled."""
-    import addon_utils
-
-    parent = Path(tempfile.mkdtemp(prefix="wholebody_bench_"))
-    os.symlink(REPO_ROOT, parent / PACKAGE)
-    sys.path.insert(0, str(parent))
-    addon_utils.enable(PACKAGE, default_set=True, handle_error=None)
-    return parent
+if __package__ in (None, ""):          # run as a plain file: the repository, not bench/, on the path
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.addon_package import REPO_ROOT, load_addon  # noqa: E402
 
 
 def _write_capture(path: Path, num_people: int, num_frames: int, joint_confidence: bool = False) -> int:
@@ -84,7 +74,7 @@ def _child_import(path: str, body: str, storage: str, traced: bool) -> dict:
     """In the child: enable the add-on, import once, report seconds and peak RSS delta."""
     import bpy
 
-    parent = _load_addon()
+    parent = load_addon()
     import gc
     import shutil
 
@@ -114,7 +104,7 @@ def _child_keyframe_insert(path: str, max_frames: int) -> dict:
     import bpy
     import numpy as np
 
-    _load_addon()
+    load_addon()
     from wholebody_mocap.addon import axis_conversion, bone_frames
     from wholebody_mocap.addon.build_armature import build_armature_object
     from wholebody_mocap.wholebody_core.capture_format import read_capture

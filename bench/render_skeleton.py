@@ -13,7 +13,6 @@ and up on toes, eyes and jaw. Workbench engine, through the imported camera, or
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import sys
 import tempfile
@@ -21,21 +20,12 @@ from pathlib import Path
 
 import numpy as np
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-PACKAGE = "wholebody_mocap"
+if __package__ in (None, ""):          # run as a plain file: the repository, not bench/, on the path
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.addon_package import REPO_ROOT, load_addon  # noqa: E402
 # ring order +X, +Z, -X, -Z: the quadrants touching +Z red, the one between -Z and +X green
 _QUADRANT_KIND = ("z", "z", "body", "x")
 _COLORS = {"body": (0.75, 0.75, 0.78, 1.0), "z": (0.85, 0.15, 0.1, 1.0), "x": (0.2, 0.7, 0.2, 1.0)}
-
-
-def _load_addon() -> Path:
-    import addon_utils
-
-    parent = Path(tempfile.mkdtemp(prefix="wholebody_render_"))
-    os.symlink(REPO_ROOT, parent / PACKAGE)
-    sys.path.insert(0, str(parent))
-    addon_utils.enable(PACKAGE, default_set=True, handle_error=None)
-    return parent
 
 
 def _demo_capture(folder: Path) -> Path:
@@ -115,7 +105,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     import bpy
 
-    parent = _load_addon()
+    parent = load_addon("wholebody_render_")
     from wholebody_mocap.wholebody_core.capture_format import read_capture
 
     capture_path = _demo_capture(Path(tempfile.mkdtemp(prefix="wholebody_demo_"))) if args.demo else args.capture

@@ -13,25 +13,15 @@ where the walker is. Workbench through the imported camera; the footage plane sh
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-PACKAGE = "wholebody_mocap"
+if __package__ in (None, ""):          # run as a plain file: the repository, not bench/, on the path
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.addon_package import REPO_ROOT, load_addon  # noqa: E402
 CLIP = REPO_ROOT / "tests" / "media" / "clip_walk_across.mp4"
-
-
-def _load_addon() -> None:
-    import addon_utils
-
-    parent = Path(tempfile.mkdtemp(prefix="wholebody_render_"))
-    os.symlink(REPO_ROOT, parent / PACKAGE)
-    sys.path.insert(0, str(parent))
-    sys.path.insert(0, str(REPO_ROOT / "tests" / "addon"))
-    addon_utils.enable(PACKAGE, default_set=True, handle_error=None)
 
 
 def main() -> None:
@@ -57,7 +47,7 @@ def main() -> None:
     import bpy
 
     bpy.ops.wm.read_homefile(use_empty=True)
-    _load_addon()
+    load_addon("wholebody_render_", with_test_helpers=True)
     from test_user_chain import skinned_character
 
     bpy.ops.wholebody.import_capture(filepath=str(capture), body="DEFAULT", use_floor=True, source_path=str(CLIP))
