@@ -24,6 +24,7 @@ import numpy as np
 from mathutils import Matrix
 
 from ..wholebody_core.errors import InputError, OutputError
+from ..wholebody_core.npz_io import default_file_mode
 from ..wholebody_core.skeleton import JOINT_INDEX, JOINT_NAMES, PARENTS
 from . import axis_conversion, bvh_format, export_presets
 from .anim_keys import action_fcurve_collections, fcurve_points, frame_range_of, keyed_frame_range
@@ -241,13 +242,6 @@ def _run_exporter(target: str, path: Path, scene, armature, num_frames: int, fps
         bpy.ops.export_scene.fbx(filepath=str(path), **export_presets.FBX_PRESETS[target].kwargs())
 
 
-def _default_file_mode() -> int:
-    """0o666 less the umask: what a plain ``open(path, "w")`` gives (mkstemp's files are owner-only)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
 def _temporary_path(final: Path) -> Path:
     folder = final.parent
     if not folder.is_dir():
@@ -340,7 +334,7 @@ def export_person(context, armature: bpy.types.Object, filepath: str | os.PathLi
             _run_exporter(options.target, temporary, prepared.scene, armature, last - first + 1, fps)
         if not temporary.is_file() or temporary.stat().st_size == 0:
             raise OutputError(f"the exporter wrote nothing for {armature.name}; nothing was saved to {final}.")
-        os.chmod(temporary, _default_file_mode())
+        os.chmod(temporary, default_file_mode())
         os.replace(temporary, final)
     except RuntimeError as error:      # bpy.ops reports
         raise OutputError(f"exporting {armature.name} to {final} failed: {error}") from error

@@ -9,6 +9,7 @@ from bpy.props import StringProperty
 from bpy_extras.io_utils import ExportHelper, ImportHelper
 
 from ..wholebody_core.errors import CaptureError, InputError
+from ..wholebody_core.npz_io import write_text_atomically
 from . import retarget_map
 from .retarget_ui import bone_map, set_bone_map
 
@@ -58,7 +59,7 @@ class WHOLEBODY_OT_retarget_save_preset(bpy.types.Operator, ExportHelper):
         settings = context.scene.wholebody_retarget
         path = Path(bpy.path.abspath(self.filepath))
         try:
-            path.write_text(retarget_map.map_to_json(bone_map(settings), settings.rig_profile), encoding="utf-8")
+            write_text_atomically(path, retarget_map.map_to_json(bone_map(settings), settings.rig_profile))
         except OSError as error:
             self.report({"ERROR"}, f"cannot write {path} ({error.strerror}); choose a folder you can write to.")
             return {"CANCELLED"}
