@@ -12,7 +12,8 @@ import time
 import numpy as np
 
 from wholebody_core.skeleton import default_rest_joints
-from wholebody_core.solve import SolveOptions, fit_rest_joints, solve_poses
+from wholebody_core.solve.rest_fit import fit_rest_joints
+from wholebody_core.solve.solver import SolveOptions, solve_poses
 from wholebody_core.solve.synthetic import random_local_rotmat, synthetic_observations
 
 

@@ -50,12 +50,12 @@ import numpy as np
 
 from wholebody_core.landmarks.body import BodyLandmarks
 from wholebody_core.landmarks.people import on_silhouette
-from wholebody_core.landmarks.types import ANKLES, ELBOWS, HIPS, KNEES, SHOULDERS, WRISTS
+from wholebody_core.landmarks.types import LIMB_POINTS
 from wholebody_core.maths.rotated_rect import RotatedRect
 
 # the joints of the limbs and trunk: where a made-up body's drift shows (its face
 # points crowd on one bright spot and move together)
-LIMB_JOINTS = np.array(SHOULDERS + ELBOWS + WRISTS + HIPS + KNEES + ANKLES)
+LIMB_JOINTS = np.array(LIMB_POINTS)
 # Most that 3 in 4 limb joints may move, as a share of the body's size, for one person
 # cropped again where their landmarks say: real people moved at most 0.048 (a few
 # pixels of landmark noise in each crop, and a crop framed better than the

@@ -16,13 +16,13 @@ from wholebody_core.detection.nms import iou_xyxy
 from wholebody_core.detection.types import PersonDetection
 from wholebody_core.landmarks.body import BodyLandmarks
 from wholebody_core.landmarks.types import (
-    ANKLES, BODY_FACE_POINTS, BODY_INDEX, ELBOWS, HIPS, KNEES, NOSE, SHOULDERS, WRISTS, PersonObservation,
+    BODY_FACE_POINTS, BODY_INDEX, LIMB_POINTS, NOSE, SHOULDERS, PersonObservation,
 )
 from wholebody_core.maths.boxes import box_centre, intersection_over_smaller
 from wholebody_core.maths.rotated_rect import image_to_crop
 
 # shoulders, elbows, wrists, hips, knees, ankles
-MAIN_JOINTS = np.array(SHOULDERS + ELBOWS + WRISTS + HIPS + KNEES + ANKLES)
+MAIN_JOINTS = np.array(LIMB_POINTS)
 DUPLICATE_JOINT_DISTANCE = 0.1  # median main-joint distance / body box height
 # A body crop's side is ~1.3x the person's height (BlazePose's ROI); a result much
 # smaller than its crop is a body part read as a person.

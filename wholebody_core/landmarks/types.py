@@ -42,6 +42,7 @@ WRISTS = body_indices("left_wrist", "right_wrist")
 HIPS = body_indices("left_hip", "right_hip")
 KNEES = body_indices("left_knee", "right_knee")
 ANKLES = body_indices("left_ankle", "right_ankle")
+LIMB_POINTS = SHOULDERS + ELBOWS + WRISTS + HIPS + KNEES + ANKLES   # the 12 joints of the arms and legs
 FOOT_POINTS = body_indices("left_ankle", "right_ankle", "left_heel", "right_heel",
                            "left_foot_index", "right_foot_index")
 # each hand's (wrist, pinky, index) body points, by the person's own side

@@ -1,6 +1,7 @@
 """The rotational solve (RotationNet's role) and the integration of hands and face
-(the dissertation's Algorithm 1): SMPL-X joint rotations from landmarks."""
-from .rest_fit import fit_rest_joints
-from .solver import SolvedPoses, SolveOptions, solve_poses
+(the dissertation's Algorithm 1): SMPL-X joint rotations from landmarks.
 
-__all__ = ["SolveOptions", "SolvedPoses", "fit_rest_joints", "solve_poses"]
+``solver.solve_poses`` and ``rest_fit.fit_rest_joints`` are the entry points. The
+package itself imports nothing, so the add-on can use ``solve.confidence`` (numpy
+only) without loading the whole solver into Blender.
+"""

@@ -142,9 +142,14 @@ def localization_margins(px: np.ndarray) -> np.ndarray:
     model's own localization error may be outside. That error is a few per cent of the
     body's size (PA-MPJPE 40-90 mm on 1.6-1.8 m people, README): :data:`LOCALIZATION_ERROR`
     of the torso length (about 3 % of the stature)."""
+    return LOCALIZATION_ERROR * torso_lengths(px)[..., None]
+
+
+def torso_lengths(px: np.ndarray) -> np.ndarray:
+    """(..., 33, 2) keypoints -> (...) pixels from the mid-shoulder to the mid-hip."""
     mid_shoulder = 0.5 * (px[..., BODY_INDEX["left_shoulder"], :] + px[..., BODY_INDEX["right_shoulder"], :])
     mid_hip = 0.5 * (px[..., BODY_INDEX["left_hip"], :] + px[..., BODY_INDEX["right_hip"], :])
-    return LOCALIZATION_ERROR * np.linalg.norm(mid_shoulder - mid_hip, axis=-1)[..., None]
+    return np.linalg.norm(mid_shoulder - mid_hip, axis=-1)
 
 
 # Silhouette capsules of a person from their keypoints: (a, b, radius / torso length in pixels).
@@ -162,9 +167,7 @@ _CAPSULES = [(BODY_INDEX[a], BODY_INDEX[b], r) for a, b, r in (
 def inside_silhouette(points_px: np.ndarray, other_px: np.ndarray) -> np.ndarray:
     """(N, K, 2) points, (N, 33, 2) another person's keypoints -> (N, K) bool: inside
     that person's capsule silhouette (limbs, torso, head; sized by their torso length)."""
-    mid_shoulder = 0.5 * (other_px[:, BODY_INDEX["left_shoulder"]] + other_px[:, BODY_INDEX["right_shoulder"]])
-    mid_hip = 0.5 * (other_px[:, BODY_INDEX["left_hip"]] + other_px[:, BODY_INDEX["right_hip"]])
-    torso = np.linalg.norm(mid_shoulder - mid_hip, axis=-1)[:, None]            # (N, 1)
+    torso = torso_lengths(other_px)[:, None]                                   # (N, 1)
     inside = np.zeros(points_px.shape[:2], dtype=bool)
     for a, b, radius in _CAPSULES:
         pa, pb = other_px[:, a, None], other_px[:, b, None]                     # (N, 1, 2)

@@ -6,7 +6,7 @@ from wholebody_core.landmarks.types import BODY_INDEX
 from wholebody_core.maths.kinematics import forward_kinematics
 from wholebody_core.maths.rotations import geodesic_angle, rotvec_to_rotmat
 from wholebody_core.skeleton import JOINT_INDEX, LEFT_HAND_JOINTS, default_rest_joints
-from wholebody_core.solve import SolveOptions, solve_poses
+from wholebody_core.solve.solver import SolveOptions, solve_poses
 from wholebody_core.maths.rotations import axis_angle_rotmat
 from wholebody_core.solve.integrate import hand_near_wrist
 from wholebody_core.solve.synthetic import random_local_rotmat, synthetic_observations

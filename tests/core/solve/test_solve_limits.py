@@ -4,7 +4,7 @@ import numpy as np
 from wholebody_core.maths.kinematics import forward_kinematics
 from wholebody_core.maths.rotations import rotvec_to_rotmat
 from wholebody_core.skeleton import JOINT_INDEX, JOINT_NAMES, default_rest_joints
-from wholebody_core.solve import SolveOptions, solve_poses
+from wholebody_core.solve.solver import SolveOptions, solve_poses
 from wholebody_core.maths.rotations import axis_angle_rotmat
 from wholebody_core.solve.limits import LOWER_RAD, UPPER_RAD, clamp_to_limits, limit_coordinates, within_limits
 from wholebody_core.solve.synthetic import random_local_rotmat, synthetic_observations

@@ -4,7 +4,8 @@ import pytest
 
 from wholebody_core.errors import InputError
 from wholebody_core.skeleton import JOINT_INDEX, default_rest_joints, default_rest_offsets, offsets_to_rest_joints
-from wholebody_core.solve import SolveOptions, fit_rest_joints, solve_poses
+from wholebody_core.solve.rest_fit import fit_rest_joints
+from wholebody_core.solve.solver import SolveOptions, solve_poses
 from wholebody_core.solve.synthetic import random_local_rotmat, synthetic_observations
 
 J = JOINT_INDEX
